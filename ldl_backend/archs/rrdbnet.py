@@ -1,0 +1,111 @@
+"""RRDBNet: the generator of ESRGAN, Real-ESRGAN and LDL's RRDB models.
+
+State-dict keys match BasicSR's (``conv_first``, ``body.N.rdb1..rdb3.conv1..conv5``, ``conv_body``, ``conv_up1``,
+``conv_up2``, ``conv_hr``, ``conv_last``), so released ``.pth`` files load strict.
+
+Input contract: N×C×H×W float in [0, 1] (C = ``in_channels``); H and W multiples of ``size_multiple`` (4 for
+scale 1, 2 for scale 2, 1 for scale 4). Output: N×C×(H·scale)×(W·scale), roughly in [0, 1] (not clamped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# The network always upsamples ×4 after its body; scales 1 and 2 fold space into channels first.
+_UNSHUFFLE_FOR_SCALE = {4: 1, 2: 2, 1: 4}
+_RESIDUAL_SCALE = 0.2
+_SLOPE = 0.2
+
+
+@dataclass(frozen=True)
+class RRDBNetConfig:
+    in_channels: int = 3
+    out_channels: int = 3
+    scale: int = 4
+    num_feat: int = 64
+    num_block: int = 23
+    num_grow_ch: int = 32
+
+    def __post_init__(self) -> None:
+        if self.scale not in _UNSHUFFLE_FOR_SCALE:
+            raise ValueError(f"RRDBNet scale must be 1, 2 or 4, not {self.scale}")
+        for name in ("in_channels", "out_channels", "num_feat", "num_block", "num_grow_ch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"RRDBNet {name} must be at least 1, not {getattr(self, name)}")
+
+    @property
+    def size_multiple(self) -> int:
+        return _UNSHUFFLE_FOR_SCALE[self.scale]
+
+    @property
+    def receptive_field(self) -> int:
+        """Theoretical receptive-field radius in input pixels.
+
+        Every 3×3 convolution adds one pixel of radius at the resolution it runs at: conv_first, 5 per RDB
+        (15 per block) and conv_body run at input/unshuffle resolution; the upsampling convolutions add less than
+        one input pixel. The effective field is much smaller (most influence lies within ~20 px), which is what
+        the tiling engine's overlap relies on.
+        """
+        body_convs = 1 + 15 * self.num_block + 1
+        return body_convs * self.size_multiple + 1
+
+
+class ResidualDenseBlock(nn.Module):
+    """Five densely connected 3×3 convolutions; output = 0.2·conv5 + input."""
+
+    def __init__(self, num_feat: int, num_grow_ch: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(num_feat, num_grow_ch, 3, 1, 1)
+        self.conv2 = nn.Conv2d(num_feat + num_grow_ch, num_grow_ch, 3, 1, 1)
+        self.conv3 = nn.Conv2d(num_feat + 2 * num_grow_ch, num_grow_ch, 3, 1, 1)
+        self.conv4 = nn.Conv2d(num_feat + 3 * num_grow_ch, num_grow_ch, 3, 1, 1)
+        self.conv5 = nn.Conv2d(num_feat + 4 * num_grow_ch, num_feat, 3, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = F.leaky_relu(self.conv1(x), _SLOPE)
+        x2 = F.leaky_relu(self.conv2(torch.cat((x, x1), 1)), _SLOPE)
+        x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), _SLOPE)
+        x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), _SLOPE)
+        x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
+        return x5 * _RESIDUAL_SCALE + x
+
+
+class RRDB(nn.Module):
+    """Residual-in-residual dense block: three RDBs; output = 0.2·rdb3 + input."""
+
+    def __init__(self, num_feat: int, num_grow_ch: int) -> None:
+        super().__init__()
+        self.rdb1 = ResidualDenseBlock(num_feat, num_grow_ch)
+        self.rdb2 = ResidualDenseBlock(num_feat, num_grow_ch)
+        self.rdb3 = ResidualDenseBlock(num_feat, num_grow_ch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rdb3(self.rdb2(self.rdb1(x))) * _RESIDUAL_SCALE + x
+
+
+class RRDBNet(nn.Module):
+    def __init__(self, config: RRDBNetConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or RRDBNetConfig()
+        unshuffle = config.size_multiple
+        feat = config.num_feat
+        self.conv_first = nn.Conv2d(config.in_channels * unshuffle * unshuffle, feat, 3, 1, 1)
+        self.body = nn.Sequential(*(RRDB(feat, config.num_grow_ch) for _ in range(config.num_block)))
+        self.conv_body = nn.Conv2d(feat, feat, 3, 1, 1)
+        self.conv_up1 = nn.Conv2d(feat, feat, 3, 1, 1)
+        self.conv_up2 = nn.Conv2d(feat, feat, 3, 1, 1)
+        self.conv_hr = nn.Conv2d(feat, feat, 3, 1, 1)
+        self.conv_last = nn.Conv2d(feat, config.out_channels, 3, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        unshuffle = self.config.size_multiple
+        feat = F.pixel_unshuffle(x, unshuffle) if unshuffle > 1 else x
+        feat = self.conv_first(feat)
+        feat = feat + self.conv_body(self.body(feat))
+        feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
+        feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
+        return self.conv_last(F.leaky_relu(self.conv_hr(feat), _SLOPE))

@@ -1,0 +1,445 @@
+"""SwinIR: the shifted-window transformer restorer used by LDL's SwinIR models and by the official SwinIR zoo.
+
+State-dict keys match the official code's (``conv_first``, ``patch_embed.norm``,
+``layers.I.residual_group.blocks.J.{norm1,attn.qkv,attn.proj,attn.relative_position_bias_table,norm2,mlp.fc1,
+mlp.fc2}``, ``layers.I.conv`` (``.0/.2/.4`` for 3conv), ``norm``, ``conv_after_body``, then the upsampler's convs),
+so released ``.pth`` files load strict once ``strip_derived_buffers`` has dropped the ``relative_position_index``
+and ``attn_mask`` buffers that the official code saves but that depend only on the window and the input size.
+
+Input contract: N×C×H×W float in [0, 1] (C = ``in_channels``); any H and W: the network reflect-pads to a multiple
+of ``window_size`` (``size_multiple``) and crops back, as the official code does; the engine still pads tiles to
+that multiple itself so no work is spent on a second pad. Output: N×C×(H·scale)×(W·scale), roughly in [0, 1]
+(not clamped). Receptive field: see ``SwinIRConfig.receptive_field`` (large: about ``window_size`` per block).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+_RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K mean the official models were trained with
+_MASK_VALUE = -100.0  # the official additive mask value; not -inf, so the trained weights see the same logits
+_RECON_SLOPE = 0.2  # LeakyReLU slope of the 3conv blocks and of the nearest+conv upsampler
+_DERIVED_SUFFIXES = ("relative_position_index", "attn_mask")
+
+
+class Upsampler(str, Enum):
+    PIXELSHUFFLE = "pixelshuffle"  # classical SR
+    NEAREST_CONV = "nearest+conv"  # real-world SR (LDL's SwinIR models): fewer checkerboard artifacts
+    PIXELSHUFFLE_DIRECT = "pixelshuffledirect"  # lightweight SR: one conv + one pixel shuffle
+    NONE = ""  # scale 1: denoising and JPEG artifact removal, output = input + residual
+
+
+@dataclass(frozen=True)
+class SwinIRConfig:
+    """Hyper-parameters of a SwinIR network; every one is recoverable from the weights (see ``detect_swinir``).
+
+    ``img_size`` is the training patch size: it only shapes ``absolute_pos_embed`` (when ``ape``) and is otherwise
+    irrelevant at inference. ``num_feat`` is the width of the pixelshuffle and nearest+conv upsamplers (unused by
+    the others). ``img_range`` scales the input after mean subtraction (1.0, or 255.0 for the official JPEG models).
+    """
+
+    in_channels: int = 3
+    out_channels: int = 3
+    scale: int = 4
+    upsampler: Upsampler = Upsampler.NEAREST_CONV
+    img_size: int = 64
+    patch_size: int = 1
+    window_size: int = 8
+    embed_dim: int = 180
+    depths: tuple[int, ...] = (6,) * 6
+    num_heads: tuple[int, ...] = (6,) * 6
+    mlp_ratio: float = 2.0
+    resi_connection: str = "1conv"
+    img_range: float = 1.0
+    num_feat: int = 64
+    qkv_bias: bool = True
+    ape: bool = False
+    patch_norm: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("in_channels", "out_channels", "embed_dim", "num_feat", "window_size", "img_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"SwinIR {name} must be at least 1, not {getattr(self, name)}")
+        # Accept the plain values a config file holds ("nearest+conv", lists); store the typed forms.
+        try:
+            object.__setattr__(self, "upsampler", Upsampler(self.upsampler))
+        except ValueError as e:
+            choices = ", ".join(repr(u.value) for u in Upsampler)
+            raise ValueError(f"SwinIR upsampler must be one of {choices}, not {self.upsampler!r}") from e
+        object.__setattr__(self, "depths", tuple(self.depths))
+        object.__setattr__(self, "num_heads", tuple(self.num_heads))
+        self._check_scale()
+        if self.upsampler in (Upsampler.NONE, Upsampler.PIXELSHUFFLE_DIRECT) and self.in_channels != self.out_channels:
+            raise ValueError(
+                f"SwinIR with upsampler {self.upsampler.value!r} needs in_channels == out_channels (the residual "
+                "adds the input, or the single conv mixes channels and scale so the weights could not tell them apart)"
+            )
+        if self.patch_size != 1:
+            raise ValueError("SwinIR patch_size must be 1: the official patch embedding never merges pixels")
+        if not self.depths or len(self.depths) != len(self.num_heads):
+            raise ValueError(
+                f"SwinIR depths {self.depths} and num_heads {self.num_heads} must be non-empty and of equal length"
+            )
+        if min(self.depths) < 1 or min(self.num_heads) < 1:
+            raise ValueError("SwinIR depths and num_heads must all be at least 1")
+        if any(self.embed_dim % heads for heads in self.num_heads):
+            raise ValueError(f"SwinIR embed_dim {self.embed_dim} must be divisible by every num_heads {self.num_heads}")
+        if self.mlp_ratio <= 0 or abs(self.mlp_hidden - self.embed_dim * self.mlp_ratio) > 1e-6:
+            raise ValueError(
+                f"SwinIR mlp_ratio {self.mlp_ratio} times embed_dim {self.embed_dim} must be a positive whole number"
+            )
+        if self.resi_connection not in ("1conv", "3conv"):
+            raise ValueError(f"SwinIR resi_connection must be '1conv' or '3conv', not {self.resi_connection!r}")
+        if self.resi_connection == "3conv" and self.embed_dim < 4:
+            raise ValueError("SwinIR with 3conv needs embed_dim >= 4 (it narrows to embed_dim // 4)")
+        if self.img_size <= self.window_size:
+            # The official code then silently shrinks the window to img_size and stops shifting; refuse instead.
+            raise ValueError(f"SwinIR img_size {self.img_size} must exceed window_size {self.window_size}")
+        if not self.img_range > 0:
+            raise ValueError(f"SwinIR img_range must be positive, not {self.img_range}")
+
+    def _check_scale(self) -> None:
+        scale, kind = self.scale, self.upsampler
+        if kind is Upsampler.NONE and scale != 1:
+            raise ValueError(f"SwinIR without an upsampler has scale 1, not {scale}")
+        if kind is Upsampler.NEAREST_CONV and scale not in (2, 4):
+            # The official code asserts ×4 (two nearest ×2 steps); ×2 models drop conv_up2.
+            raise ValueError(f"SwinIR nearest+conv supports scale 2 or 4, not {scale}")
+        if kind is Upsampler.PIXELSHUFFLE and not (scale == 3 or (scale >= 2 and scale & (scale - 1) == 0)):
+            raise ValueError(f"SwinIR pixelshuffle supports scale 3 or a power of 2 (2, 4, 8), not {scale}")
+        if kind is Upsampler.PIXELSHUFFLE_DIRECT and not 2 <= scale <= 8:
+            raise ValueError(f"SwinIR pixelshuffledirect supports scales 2 to 8, not {scale}")
+
+    @property
+    def mlp_hidden(self) -> int:
+        return round(self.embed_dim * self.mlp_ratio)
+
+    @property
+    def shift_size(self) -> int:
+        return self.window_size // 2
+
+    @property
+    def size_multiple(self) -> int:
+        """The network pads to this multiple itself; tiles that already are multiples skip that padding."""
+        return self.window_size
+
+    @property
+    def receptive_field(self) -> int:
+        """Theoretical receptive-field radius in input pixels (an estimate, not exact).
+
+        Each transformer block mixes tokens inside one window, and consecutive blocks alternate the window grid by
+        half a window, so information travels up to about ``window_size`` pixels per block. The 3×3 convolutions
+        add one pixel each at input resolution (conv_first, one per RSTB and conv_after_body, two for 3conv), plus
+        up to two for the reconstruction (its high-resolution convs add less than one input pixel). For the
+        official models this exceeds any tile (36 blocks × 8 px), so tiling is approximate for SwinIR; the
+        effective field is much smaller, which is what the engine's overlap relies on.
+        """
+        per_conv_block = 2 if self.resi_connection == "3conv" else 1
+        convs = 1 + per_conv_block * (len(self.depths) + 1)
+        convs += 2 if self.upsampler in (Upsampler.PIXELSHUFFLE, Upsampler.NEAREST_CONV) else 1
+        return sum(self.depths) * self.window_size + convs
+
+
+def strip_derived_buffers(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy of ``state_dict`` without the ``relative_position_index`` and ``attn_mask`` buffers.
+
+    The official code saves them, but they depend only on the window and the training size; this module
+    recomputes them for the actual input, so an official file loads strict after this.
+    """
+    return {key: value for key, value in state_dict.items() if not key.endswith(_DERIVED_SUFFIXES)}
+
+
+def _relative_position_index(window: int) -> torch.Tensor:
+    """(window², window²) long: row into the bias table for each (query, key) pair of one window.
+
+    Same formula as the official code, so trained bias tables line up: (Δrow + w−1)·(2w−1) + (Δcol + w−1).
+    """
+    rows, cols = torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
+    rows, cols = rows.flatten(), cols.flatten()
+    d_row = rows[:, None] - rows[None, :] + window - 1
+    d_col = cols[:, None] - cols[None, :] + window - 1
+    return d_row * (2 * window - 1) + d_col
+
+
+def _partition(x: torch.Tensor, window: int) -> torch.Tensor:
+    """B×H×W×C → (B·nW)×(window²)×C, windows in row-major order per image."""
+    b, h, w, c = x.shape
+    x = x.view(b, h // window, window, w // window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, c)
+
+
+def _merge(windows: torch.Tensor, window: int, height: int, width: int) -> torch.Tensor:
+    """Inverse of ``_partition``: (B·nW)×(window²)×C → B×H×W×C."""
+    c = windows.shape[-1]
+    x = windows.view(-1, height // window, width // window, window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, height, width, c)
+
+
+def _shift_mask(height: int, width: int, window: int, shift: int, device: torch.device) -> torch.Tensor:
+    """nW×(window²)×(window²) additive mask for shifted windows.
+
+    After the cyclic shift, the last row and column of windows hold pixels that were far apart in the image;
+    pixels are labelled by the band they came from (3 bands per axis) and only same-label pairs attend freely.
+    """
+
+    def bands(size: int) -> torch.Tensor:
+        index = torch.arange(size, device=device)
+        return (index >= size - window).long() + (index >= size - shift).long()
+
+    labels = bands(height)[:, None] * 3 + bands(width)[None, :]
+    labels = _partition(labels[None, :, :, None], window).squeeze(-1)  # nW×N
+    different = labels[:, :, None] != labels[:, None, :]
+    return torch.zeros(different.shape, device=device).masked_fill(different, _MASK_VALUE)
+
+
+class WindowAttention(nn.Module):
+    """Multi-head self-attention inside each window, with a learned bias per relative offset and head."""
+
+    def __init__(self, dim: int, window: int, num_heads: int, qkv_bias: bool) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, num_heads))
+        # Derived from the window alone, so not saved: files need not carry it and cannot contradict it.
+        self.register_buffer("relative_position_index", _relative_position_index(window), persistent=False)
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """x: (B·nW)×N×C; mask: nW×N×N additive or None. Returns (B·nW)×N×C."""
+        batch_windows, n, c = x.shape
+        qkv = self.qkv(x).reshape(batch_windows, n, 3, self.num_heads, c // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B·nW)×heads×N×d
+        index: torch.Tensor = self.relative_position_index  # type: ignore[assignment]
+        bias = self.relative_position_bias_table[index.view(-1)].view(n, n, -1).permute(2, 0, 1)
+        if mask is not None:
+            # Split the batch from the windows so the per-window mask broadcasts over images.
+            num_windows = mask.shape[0]
+            q, k, v = (t.reshape(-1, num_windows, *t.shape[1:]) for t in (q, k, v))
+            bias = bias.unsqueeze(0) + mask.unsqueeze(1)
+        # Default scale 1/sqrt(d) is the official qk scale (qk_scale=None in every released model).
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
+        out = out.reshape(batch_windows, self.num_heads, n, -1).transpose(1, 2).reshape(batch_windows, n, c)
+        return self.proj(out)
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class SwinTransformerBlock(nn.Module):
+    """LayerNorm → (shifted) window attention → residual; LayerNorm → MLP → residual. Tokens are B×(H·W)×C."""
+
+    def __init__(self, config: SwinIRConfig, num_heads: int, shift: int) -> None:
+        super().__init__()
+        dim = config.embed_dim
+        self.window = config.window_size
+        self.shift = shift
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = WindowAttention(dim, self.window, num_heads, config.qkv_bias)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, config.mlp_hidden)
+
+    def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
+        height, width = size
+        batch, length, c = x.shape
+        y = self.norm1(x).view(batch, height, width, c)
+        if self.shift:
+            y = torch.roll(y, shifts=(-self.shift, -self.shift), dims=(1, 2))
+        y = self.attn(_partition(y, self.window), mask if self.shift else None)
+        y = _merge(y, self.window, height, width)
+        if self.shift:
+            y = torch.roll(y, shifts=(self.shift, self.shift), dims=(1, 2))
+        x = x + y.reshape(batch, length, c)
+        return x + self.mlp(self.norm2(x))
+
+
+class BasicLayer(nn.Module):
+    def __init__(self, config: SwinIRConfig, depth: int, num_heads: int) -> None:
+        super().__init__()
+        # Odd blocks shift by half a window so information crosses window borders.
+        self.blocks = nn.ModuleList(
+            SwinTransformerBlock(config, num_heads, 0 if j % 2 == 0 else config.shift_size) for j in range(depth)
+        )
+
+    def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x, size, mask)
+        return x
+
+
+def _residual_conv(dim: int, kind: str) -> nn.Module:
+    if kind == "1conv":
+        return nn.Conv2d(dim, dim, 3, 1, 1)
+    # 3conv narrows to a quarter of the width to save parameters (the official large real-world model).
+    narrow = dim // 4
+    return nn.Sequential(
+        nn.Conv2d(dim, narrow, 3, 1, 1),
+        nn.LeakyReLU(_RECON_SLOPE, inplace=True),
+        nn.Conv2d(narrow, narrow, 1, 1, 0),
+        nn.LeakyReLU(_RECON_SLOPE, inplace=True),
+        nn.Conv2d(narrow, dim, 3, 1, 1),
+    )
+
+
+class RSTB(nn.Module):
+    """Residual Swin Transformer Block: transformer blocks, then a conv on the image grid, plus the input."""
+
+    def __init__(self, config: SwinIRConfig, depth: int, num_heads: int) -> None:
+        super().__init__()
+        self.residual_group = BasicLayer(config, depth, num_heads)
+        self.conv = _residual_conv(config.embed_dim, config.resi_connection)
+
+    def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
+        batch, length, c = x.shape
+        y = self.residual_group(x, size, mask).transpose(1, 2).reshape(batch, c, *size)
+        return self.conv(y).flatten(2).transpose(1, 2) + x
+
+
+class PatchEmbed(nn.Module):
+    """Image B×C×H×W → tokens B×(H·W)×C, with an optional LayerNorm (patch size 1: no pixels are merged)."""
+
+    def __init__(self, dim: int, use_norm: bool) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim) if use_norm else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(2).transpose(1, 2)
+        return self.norm(x) if self.norm is not None else x
+
+
+def _reflect_pad(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
+    """Reflect-pad bottom and right as the official code does, in steps when the pad exceeds the image.
+
+    The official single reflect pad fails for images smaller than the pad; repeated reflection is identical
+    whenever that one works. A 1-pixel side cannot reflect at all and is replicated instead.
+    """
+    while pad_h > 0 or pad_w > 0:
+        step_h, step_w = min(pad_h, x.shape[-2] - 1), min(pad_w, x.shape[-1] - 1)
+        if (pad_h and not step_h) or (pad_w and not step_w):
+            return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        x = F.pad(x, (0, step_w, 0, step_h), mode="reflect")
+        pad_h, pad_w = pad_h - step_h, pad_w - step_w
+    return x
+
+
+class SwinIR(nn.Module):
+    def __init__(self, config: SwinIRConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or SwinIRConfig()
+        dim = config.embed_dim
+        # Not saved: the official code keeps the mean as a plain attribute, so files never carry it.
+        self.register_buffer("mean_in", self._mean(config.in_channels), persistent=False)
+        self.register_buffer("mean_out", self._mean(config.out_channels), persistent=False)
+        self.conv_first = nn.Conv2d(config.in_channels, dim, 3, 1, 1)
+        self.patch_embed = PatchEmbed(dim, config.patch_norm)
+        self.absolute_pos_embed = nn.Parameter(torch.zeros(1, config.img_size**2, dim)) if config.ape else None
+        self.layers = nn.ModuleList(
+            RSTB(config, depth, heads) for depth, heads in zip(config.depths, config.num_heads, strict=True)
+        )
+        self.norm = nn.LayerNorm(dim)
+        self.conv_after_body = _residual_conv(dim, config.resi_connection)
+        self._build_reconstruction()
+        self.apply(self._init_weights)
+        for module in self.modules():
+            if isinstance(module, WindowAttention):
+                nn.init.trunc_normal_(module.relative_position_bias_table, std=0.02)
+        if self.absolute_pos_embed is not None:
+            nn.init.trunc_normal_(self.absolute_pos_embed, std=0.02)
+
+    @staticmethod
+    def _mean(channels: int) -> torch.Tensor:
+        mean = torch.tensor(_RGB_MEAN) if channels == 3 else torch.zeros(channels)
+        return mean.view(1, channels, 1, 1)
+
+    def _build_reconstruction(self) -> None:
+        config, dim, feat = self.config, self.config.embed_dim, self.config.num_feat
+        out = config.out_channels
+        if config.upsampler is Upsampler.PIXELSHUFFLE:
+            # nn.LeakyReLU's default slope (0.01) is what the official classical models were trained with.
+            self.conv_before_upsample = nn.Sequential(nn.Conv2d(dim, feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
+            steps: list[nn.Module] = []
+            factors = [3] if config.scale == 3 else [2] * int(math.log2(config.scale))
+            for factor in factors:
+                steps += [nn.Conv2d(feat, factor * factor * feat, 3, 1, 1), nn.PixelShuffle(factor)]
+            self.upsample = nn.Sequential(*steps)
+            self.conv_last = nn.Conv2d(feat, out, 3, 1, 1)
+        elif config.upsampler is Upsampler.PIXELSHUFFLE_DIRECT:
+            scale = config.scale
+            self.upsample = nn.Sequential(nn.Conv2d(dim, scale * scale * out, 3, 1, 1), nn.PixelShuffle(scale))
+        elif config.upsampler is Upsampler.NEAREST_CONV:
+            self.conv_before_upsample = nn.Sequential(nn.Conv2d(dim, feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
+            self.conv_up1 = nn.Conv2d(feat, feat, 3, 1, 1)
+            self.conv_up2 = nn.Conv2d(feat, feat, 3, 1, 1) if config.scale == 4 else None
+            self.conv_hr = nn.Conv2d(feat, feat, 3, 1, 1)
+            self.conv_last = nn.Conv2d(feat, out, 3, 1, 1)
+        else:
+            self.conv_last = nn.Conv2d(dim, out, 3, 1, 1)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        # The official initialisation, so training from scratch starts where the paper's runs did.
+        if isinstance(module, nn.Linear):
+            nn.init.trunc_normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """N×embed_dim×H×W (H, W multiples of the window) → same shape, through every RSTB."""
+        batch, c, height, width = x.shape
+        tokens = self.patch_embed(x)
+        if self.absolute_pos_embed is not None:
+            if tokens.shape[1] != self.absolute_pos_embed.shape[1]:
+                raise ValueError(
+                    f"this SwinIR has an absolute position embedding for {self.config.img_size}² pixels; "
+                    f"a padded input of {height}×{width} does not fit it"
+                )
+            tokens = tokens + self.absolute_pos_embed
+        shift, window = self.config.shift_size, self.config.window_size
+        mask = _shift_mask(height, width, window, shift, x.device).to(x.dtype) if shift else None
+        for layer in self.layers:
+            tokens = layer(tokens, (height, width), mask)
+        return self.norm(tokens).transpose(1, 2).reshape(batch, c, height, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: N×C×H×W float in [0, 1], any H, W. Returns N×C_out×(H·scale)×(W·scale)."""
+        config = self.config
+        height, width = x.shape[-2:]
+        window = config.window_size
+        x = _reflect_pad(x, -height % window, -width % window)
+        mean_in: torch.Tensor = self.mean_in  # type: ignore[assignment]
+        mean_out: torch.Tensor = self.mean_out  # type: ignore[assignment]
+        x = (x - mean_in.to(x.dtype)) * config.img_range
+        feat = self.conv_first(x)
+        feat = self.conv_after_body(self.forward_features(feat)) + feat
+        if config.upsampler is Upsampler.PIXELSHUFFLE:
+            out = self.conv_last(self.upsample(self.conv_before_upsample(feat)))
+        elif config.upsampler is Upsampler.PIXELSHUFFLE_DIRECT:
+            out = self.upsample(feat)
+        elif config.upsampler is Upsampler.NEAREST_CONV:
+            out = self.conv_before_upsample(feat)
+            for conv in (self.conv_up1, self.conv_up2):
+                if conv is not None:
+                    up = F.interpolate(out, scale_factor=2, mode="nearest")
+                    out = F.leaky_relu(conv(up), _RECON_SLOPE)
+            out = self.conv_last(F.leaky_relu(self.conv_hr(out), _RECON_SLOPE))
+        else:
+            out = x + self.conv_last(feat)
+        out = out / config.img_range + mean_out.to(out.dtype)
+        return out[:, :, : height * config.scale, : width * config.scale]

@@ -1,0 +1,60 @@
+"""Device and precision are chosen here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import torch
+
+from ldl_backend.errors import LdlError
+from ldl_backend.models.descriptor import ModelDescriptor
+
+
+class Precision(str, Enum):
+    FP32 = "fp32"
+    FP16 = "fp16"
+    BF16 = "bf16"
+
+
+@dataclass(frozen=True)
+class ComputeTarget:
+    device: torch.device
+    precision: Precision
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self.precision)
+
+
+def best_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def choose_target(
+    descriptor: ModelDescriptor, device: str | None = None, precision: Precision | None = None
+) -> ComputeTarget:
+    """Validate a device/precision request against the hardware and the model.
+
+    Default: the best device; fp16 on CUDA/MPS when the model supports it, fp32 on the CPU.
+    Raises ``LdlError`` with a hint for impossible requests (fp16 on the CPU, CUDA without a GPU…).
+    """
+    try:
+        chosen = torch.device(device) if device else best_device()
+    except RuntimeError as error:
+        raise LdlError(f"unknown device {device!r}", "use cpu, cuda, cuda:N or mps") from error
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise LdlError("CUDA was requested but no CUDA GPU is available", "use --device cpu")
+    if chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise LdlError("MPS was requested but is not available", "use --device cpu")
+    if precision is None:
+        precision = Precision.FP16 if chosen.type != "cpu" and descriptor.supports_fp16 else Precision.FP32
+    if precision is Precision.FP16 and chosen.type == "cpu":
+        raise LdlError("fp16 is not supported on the CPU", "use --precision bf16 (fast on recent CPUs) or fp32")
+    if precision is Precision.FP16 and not descriptor.supports_fp16:
+        raise LdlError(f"{descriptor.architecture.value} is unreliable in fp16", "use --precision bf16 or fp32")
+    return ComputeTarget(chosen, precision)

@@ -1,0 +1,23 @@
+"""Where the product keeps its files. Read once in the composition root and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "ldl-studio"
+HOME_VARIABLE = "LDL_STUDIO_HOME"
+
+
+def data_root(environment: Mapping[str, str] | None = None) -> Path:
+    """``$LDL_STUDIO_HOME`` when set (tests, portable installs), else the user data directory."""
+    environment = os.environ if environment is None else environment
+    override = environment.get(HOME_VARIABLE)
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def models_root(environment: Mapping[str, str] | None = None) -> Path:
+    return data_root(environment) / "models"
