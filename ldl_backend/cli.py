@@ -62,8 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     importing = models.add_parser("import", help="register a .pth, .safetensors or ncnn .param file")
     importing.add_argument("file", type=Path)
     importing.add_argument("--name", help="catalog name (default: from the file name)")
-    importing.add_argument("--weights", type=WeightsKey, choices=list(WeightsKey), default=WeightsKey.AUTO,
-                           help="which weights of a BasicSR checkpoint: auto picks params when both exist")
+    importing.add_argument(
+        "--weights",
+        type=WeightsKey,
+        choices=list(WeightsKey),
+        default=WeightsKey.AUTO,
+        help="which weights of a BasicSR checkpoint: auto picks params when both exist",
+    )
     importing.set_defaults(handler=_models_import)
     for name, handler, text in (
         ("fetch", _models_fetch, "download a listed model and verify its sha256"),
@@ -97,8 +102,10 @@ def _upscale(arguments: argparse.Namespace, store: ModelStore) -> int:
     scale = model.descriptor.scale
     output = arguments.output or arguments.input.with_name(f"{arguments.input.stem}_x{scale}.png")
     height, width = image.colour.shape[:2]
-    print(f"{arguments.input.name}: {width}×{height} → {width * scale}×{height * scale} with "
-          f"{arguments.model} ({model.descriptor.summary()}) on {target.device} {target.precision.value}")
+    print(
+        f"{arguments.input.name}: {width}×{height} → {width * scale}×{height * scale} with "
+        f"{arguments.model} ({model.descriptor.summary()}) on {target.device} {target.precision.value}"
+    )
     started = time.perf_counter()
 
     def report(done: int, total: int) -> None:
@@ -117,17 +124,31 @@ def _upscale(arguments: argparse.Namespace, store: ModelStore) -> int:
 def _models_list(arguments: argparse.Namespace, store: ModelStore) -> int:
     rows = store.list()
     if arguments.json:
-        print(json.dumps([
-            {"name": s.entry.name, "architecture": s.entry.architecture.value, "scale": s.entry.scale,
-             "role": s.entry.role.value, "installed": s.installed, "offline": s.available_offline,
-             "licence": s.entry.licence, "source": s.entry.source.describe()}
-            for s in rows
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": s.entry.name,
+                        "architecture": s.entry.architecture.value,
+                        "scale": s.entry.scale,
+                        "role": s.entry.role.value,
+                        "installed": s.installed,
+                        "offline": s.available_offline,
+                        "licence": s.entry.licence,
+                        "source": s.entry.source.describe(),
+                    }
+                    for s in rows
+                ],
+                indent=2,
+            )
+        )
         return 0
     for status in rows:
         state = "installed" if status.installed else "built in" if status.available_offline else "not installed"
-        print(f"{status.entry.name:26} {status.entry.architecture.value:16} ×{status.entry.scale}  {state:13} "
-              f"{status.entry.description}")
+        print(
+            f"{status.entry.name:26} {status.entry.architecture.value:16} ×{status.entry.scale}  {state:13} "
+            f"{status.entry.description}"
+        )
     return 0
 
 
@@ -156,8 +177,10 @@ def _models_info(arguments: argparse.Namespace, store: ModelStore) -> int:
     print(f"sha256:       {sha or 'not published'}\ninstalled:    {status.path if status.installed else 'no'}")
     if status.installed:
         descriptor = store.load(arguments.name).descriptor
-        print(f"detected:     {descriptor.config}\nsize multiple: {descriptor.size_multiple}, "
-              f"receptive field: {descriptor.receptive_field} px, fp16: {descriptor.supports_fp16}")
+        print(
+            f"detected:     {descriptor.config}\nsize multiple: {descriptor.size_multiple}, "
+            f"receptive field: {descriptor.receptive_field} px, fp16: {descriptor.supports_fp16}"
+        )
     return 0
 
 

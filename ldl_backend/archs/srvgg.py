@@ -39,7 +39,9 @@ class SRVGGNetCompactConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"SRVGGNetCompact {name} must be at least 1, not {getattr(self, name)}")
         if self.in_channels != self.out_channels:
-            raise ValueError("SRVGGNetCompact adds the upscaled input to its output, so in_channels must equal out_channels")
+            raise ValueError(
+                "SRVGGNetCompact adds the upscaled input to its output, so in_channels must equal out_channels"
+            )
         if self.num_conv < 0:
             raise ValueError(f"SRVGGNetCompact num_conv must be >= 0, not {self.num_conv}")
 

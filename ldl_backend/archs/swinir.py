@@ -1,21 +1,21 @@
-"""SwinIR: the shifted-window transformer restorer used by LDL's SwinIR models and by the official SwinIR zoo.
+"""SwinIR: the shifted-window transformer restorer of LDL's SwinIR models and of the official SwinIR zoo.
 
 State-dict keys match the official code's (``conv_first``, ``patch_embed.norm``,
-``layers.I.residual_group.blocks.J.{norm1,attn.qkv,attn.proj,attn.relative_position_bias_table,norm2,mlp.fc1,
-mlp.fc2}``, ``layers.I.conv`` (``.0/.2/.4`` for 3conv), ``norm``, ``conv_after_body``, then the upsampler's convs),
-so released ``.pth`` files load strict once ``strip_derived_buffers`` has dropped the ``relative_position_index``
-and ``attn_mask`` buffers that the official code saves but that depend only on the window and the input size.
+``layers.I.residual_group.blocks.J.{norm1,attn.qkv,attn.proj,attn.relative_position_bias_table,norm2,
+mlp.fc1,mlp.fc2}``, ``layers.I.conv`` (``.0/.2/.4`` for 3conv), ``norm``, ``conv_after_body``, then the
+upsampler's convs), so released ``.pth`` files load strict once ``strip_derived_buffers`` has dropped the
+``relative_position_index`` and ``attn_mask`` buffers, which depend only on the window and the input size.
 
-Input contract: N×C×H×W float in [0, 1] (C = ``in_channels``); any H and W: the network reflect-pads to a multiple
-of ``window_size`` (``size_multiple``) and crops back, as the official code does; the engine still pads tiles to
-that multiple itself so no work is spent on a second pad. Output: N×C×(H·scale)×(W·scale), roughly in [0, 1]
-(not clamped). Receptive field: see ``SwinIRConfig.receptive_field`` (large: about ``window_size`` per block).
+Input contract: N×C×H×W float in [0, 1] (C = ``in_channels``); any H and W: the network reflect-pads to a
+multiple of ``window_size`` (``size_multiple``) and crops back, as the official code does; the engine still
+pads tiles to that multiple itself so no work is spent on a second pad. Output: N×C×(H·scale)×(W·scale),
+roughly in [0, 1] (not clamped). Receptive field: ``SwinIRConfig.receptive_field`` (~``window_size`` a block).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -38,11 +38,11 @@ class Upsampler(str, Enum):
 
 @dataclass(frozen=True)
 class SwinIRConfig:
-    """Hyper-parameters of a SwinIR network; every one is recoverable from the weights (see ``detect_swinir``).
+    """Hyper-parameters of a SwinIR network, all recoverable from the weights (see ``detect_swinir``).
 
-    ``img_size`` is the training patch size: it only shapes ``absolute_pos_embed`` (when ``ape``) and is otherwise
-    irrelevant at inference. ``num_feat`` is the width of the pixelshuffle and nearest+conv upsamplers (unused by
-    the others). ``img_range`` scales the input after mean subtraction (1.0, or 255.0 for the official JPEG models).
+    ``img_size`` is the training patch size: it only shapes ``absolute_pos_embed`` (when ``ape``) and does not
+    matter at inference otherwise. ``num_feat`` is the width of the pixelshuffle and nearest+conv upsamplers
+    (unused by the others). ``img_range`` scales the input after mean subtraction (1, or 255 for JPEG models).
     """
 
     in_channels: int = 3
@@ -64,58 +64,55 @@ class SwinIRConfig:
     patch_norm: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "out_channels", "embed_dim", "num_feat", "window_size", "img_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"SwinIR {name} must be at least 1, not {getattr(self, name)}")
         # Accept the plain values a config file holds ("nearest+conv", lists); store the typed forms.
-        try:
-            object.__setattr__(self, "upsampler", Upsampler(self.upsampler))
-        except ValueError as e:
+        if self.upsampler not in {u.value for u in Upsampler}:
             choices = ", ".join(repr(u.value) for u in Upsampler)
-            raise ValueError(f"SwinIR upsampler must be one of {choices}, not {self.upsampler!r}") from e
+            raise ValueError(f"SwinIR upsampler must be one of {choices}, not {self.upsampler!r}")
+        object.__setattr__(self, "upsampler", Upsampler(self.upsampler))
         object.__setattr__(self, "depths", tuple(self.depths))
         object.__setattr__(self, "num_heads", tuple(self.num_heads))
-        self._check_scale()
-        if self.upsampler in (Upsampler.NONE, Upsampler.PIXELSHUFFLE_DIRECT) and self.in_channels != self.out_channels:
-            raise ValueError(
-                f"SwinIR with upsampler {self.upsampler.value!r} needs in_channels == out_channels (the residual "
-                "adds the input, or the single conv mixes channels and scale so the weights could not tell them apart)"
-            )
-        if self.patch_size != 1:
-            raise ValueError("SwinIR patch_size must be 1: the official patch embedding never merges pixels")
-        if not self.depths or len(self.depths) != len(self.num_heads):
-            raise ValueError(
-                f"SwinIR depths {self.depths} and num_heads {self.num_heads} must be non-empty and of equal length"
-            )
-        if min(self.depths) < 1 or min(self.num_heads) < 1:
-            raise ValueError("SwinIR depths and num_heads must all be at least 1")
-        if any(self.embed_dim % heads for heads in self.num_heads):
-            raise ValueError(f"SwinIR embed_dim {self.embed_dim} must be divisible by every num_heads {self.num_heads}")
-        if self.mlp_ratio <= 0 or abs(self.mlp_hidden - self.embed_dim * self.mlp_ratio) > 1e-6:
-            raise ValueError(
-                f"SwinIR mlp_ratio {self.mlp_ratio} times embed_dim {self.embed_dim} must be a positive whole number"
-            )
-        if self.resi_connection not in ("1conv", "3conv"):
-            raise ValueError(f"SwinIR resi_connection must be '1conv' or '3conv', not {self.resi_connection!r}")
-        if self.resi_connection == "3conv" and self.embed_dim < 4:
-            raise ValueError("SwinIR with 3conv needs embed_dim >= 4 (it narrows to embed_dim // 4)")
-        if self.img_size <= self.window_size:
-            # The official code then silently shrinks the window to img_size and stops shifting; refuse instead.
-            raise ValueError(f"SwinIR img_size {self.img_size} must exceed window_size {self.window_size}")
-        if not self.img_range > 0:
-            raise ValueError(f"SwinIR img_range must be positive, not {self.img_range}")
+        problem = next(self._problems(), None)
+        if problem is not None:
+            raise ValueError(f"SwinIR {problem}")
 
-    def _check_scale(self) -> None:
+    def _problems(self) -> Iterator[str]:
+        """What is wrong with this config, first problem first (later checks may assume earlier ones)."""
+        for name in ("in_channels", "out_channels", "embed_dim", "num_feat", "window_size", "img_size"):
+            if getattr(self, name) < 1:
+                yield f"{name} must be at least 1, not {getattr(self, name)}"
         scale, kind = self.scale, self.upsampler
         if kind is Upsampler.NONE and scale != 1:
-            raise ValueError(f"SwinIR without an upsampler has scale 1, not {scale}")
+            yield f"without an upsampler has scale 1, not {scale}"
         if kind is Upsampler.NEAREST_CONV and scale not in (2, 4):
-            # The official code asserts ×4 (two nearest ×2 steps); ×2 models drop conv_up2.
-            raise ValueError(f"SwinIR nearest+conv supports scale 2 or 4, not {scale}")
+            # Official code: ×4 only (two nearest ×2 steps); ×2 variants in the wild drop conv_up2.
+            yield f"nearest+conv supports scale 2 or 4, not {scale}"
         if kind is Upsampler.PIXELSHUFFLE and not (scale == 3 or (scale >= 2 and scale & (scale - 1) == 0)):
-            raise ValueError(f"SwinIR pixelshuffle supports scale 3 or a power of 2 (2, 4, 8), not {scale}")
+            yield f"pixelshuffle supports scale 3 or a power of 2 (2, 4, 8), not {scale}"
         if kind is Upsampler.PIXELSHUFFLE_DIRECT and not 2 <= scale <= 8:
-            raise ValueError(f"SwinIR pixelshuffledirect supports scales 2 to 8, not {scale}")
+            yield f"pixelshuffledirect supports scales 2 to 8, not {scale}"
+        if kind in (Upsampler.NONE, Upsampler.PIXELSHUFFLE_DIRECT) and self.in_channels != self.out_channels:
+            # NONE adds the input to the output; DIRECT's one conv mixes channels and scale, so weights with
+            # out != in could not say which is which.
+            yield f"with upsampler {kind.value!r} needs in_channels == out_channels"
+        if self.patch_size != 1:
+            yield "patch_size must be 1: the official patch embedding never merges pixels"
+        if not self.depths or len(self.depths) != len(self.num_heads):
+            yield f"depths {self.depths} and num_heads {self.num_heads} must be non-empty and of equal length"
+        elif min(self.depths) < 1 or min(self.num_heads) < 1:
+            yield "depths and num_heads must all be at least 1"
+        elif any(self.embed_dim % heads for heads in self.num_heads):
+            yield f"embed_dim {self.embed_dim} must be divisible by every num_heads {self.num_heads}"
+        if self.mlp_ratio <= 0 or abs(self.mlp_hidden - self.embed_dim * self.mlp_ratio) > 1e-6:
+            yield f"mlp_ratio {self.mlp_ratio} × embed_dim {self.embed_dim} must be a positive whole number"
+        if self.resi_connection not in ("1conv", "3conv"):
+            yield f"resi_connection must be '1conv' or '3conv', not {self.resi_connection!r}"
+        if self.resi_connection == "3conv" and self.embed_dim < 4:
+            yield "with 3conv needs embed_dim >= 4 (it narrows to embed_dim // 4)"
+        if self.img_size <= self.window_size:
+            # The official code would silently shrink the window to img_size and stop shifting.
+            yield f"img_size {self.img_size} must exceed window_size {self.window_size}"
+        if not self.img_range > 0:
+            yield f"img_range must be positive, not {self.img_range}"
 
     @property
     def mlp_hidden(self) -> int:
@@ -134,12 +131,12 @@ class SwinIRConfig:
     def receptive_field(self) -> int:
         """Theoretical receptive-field radius in input pixels (an estimate, not exact).
 
-        Each transformer block mixes tokens inside one window, and consecutive blocks alternate the window grid by
-        half a window, so information travels up to about ``window_size`` pixels per block. The 3×3 convolutions
-        add one pixel each at input resolution (conv_first, one per RSTB and conv_after_body, two for 3conv), plus
-        up to two for the reconstruction (its high-resolution convs add less than one input pixel). For the
-        official models this exceeds any tile (36 blocks × 8 px), so tiling is approximate for SwinIR; the
-        effective field is much smaller, which is what the engine's overlap relies on.
+        Each transformer block mixes tokens inside one window, and consecutive blocks move the window grid by
+        half a window, so information travels up to about ``window_size`` pixels per block. The 3×3 convs add
+        one pixel each at input resolution (conv_first, one per RSTB and conv_after_body, two for 3conv), plus
+        up to two for the reconstruction (its high-resolution convs add under one input pixel). For official
+        models this exceeds any tile (36 blocks × 8 px), so tiled SwinIR output is approximate; the effective
+        field is much smaller, which is what the engine's overlap relies on.
         """
         per_conv_block = 2 if self.resi_connection == "3conv" else 1
         convs = 1 + per_conv_block * (len(self.depths) + 1)
@@ -202,6 +199,8 @@ def _shift_mask(height: int, width: int, window: int, shift: int, device: torch.
 class WindowAttention(nn.Module):
     """Multi-head self-attention inside each window, with a learned bias per relative offset and head."""
 
+    relative_position_index: torch.Tensor
+
     def __init__(self, dim: int, window: int, num_heads: int, qkv_bias: bool) -> None:
         super().__init__()
         self.num_heads = num_heads
@@ -216,8 +215,8 @@ class WindowAttention(nn.Module):
         batch_windows, n, c = x.shape
         qkv = self.qkv(x).reshape(batch_windows, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B·nW)×heads×N×d
-        index: torch.Tensor = self.relative_position_index  # type: ignore[assignment]
-        bias = self.relative_position_bias_table[index.view(-1)].view(n, n, -1).permute(2, 0, 1)
+        index = self.relative_position_index.view(-1)
+        bias = self.relative_position_bias_table[index].view(n, n, -1).permute(2, 0, 1)  # heads×N×N
         if mask is not None:
             # Split the batch from the windows so the per-window mask broadcasts over images.
             num_windows = mask.shape[0]
@@ -272,7 +271,8 @@ class BasicLayer(nn.Module):
         super().__init__()
         # Odd blocks shift by half a window so information crosses window borders.
         self.blocks = nn.ModuleList(
-            SwinTransformerBlock(config, num_heads, 0 if j % 2 == 0 else config.shift_size) for j in range(depth)
+            SwinTransformerBlock(config, num_heads, 0 if j % 2 == 0 else config.shift_size)
+            for j in range(depth)
         )
 
     def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
@@ -295,6 +295,11 @@ def _residual_conv(dim: int, kind: str) -> nn.Module:
     )
 
 
+def _conv_before_upsample(dim: int, feat: int) -> nn.Sequential:
+    # nn.LeakyReLU's default slope (0.01), as in the official code the released models were trained with.
+    return nn.Sequential(nn.Conv2d(dim, feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
+
+
 class RSTB(nn.Module):
     """Residual Swin Transformer Block: transformer blocks, then a conv on the image grid, plus the input."""
 
@@ -304,7 +309,7 @@ class RSTB(nn.Module):
         self.conv = _residual_conv(config.embed_dim, config.resi_connection)
 
     def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
-        batch, length, c = x.shape
+        batch, _, c = x.shape
         y = self.residual_group(x, size, mask).transpose(1, 2).reshape(batch, c, *size)
         return self.conv(y).flatten(2).transpose(1, 2) + x
 
@@ -328,7 +333,7 @@ def _reflect_pad(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
     whenever that one works. A 1-pixel side cannot reflect at all and is replicated instead.
     """
     while pad_h > 0 or pad_w > 0:
-        step_h, step_w = min(pad_h, x.shape[-2] - 1), min(pad_w, x.shape[-1] - 1)
+        step_h, step_w = min(pad_h, x.shape[-2] - 1), min(pad_w, x.shape[-1] - 1)  # reflect's limit
         if (pad_h and not step_h) or (pad_w and not step_w):
             return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
         x = F.pad(x, (0, step_w, 0, step_h), mode="reflect")
@@ -336,41 +341,38 @@ def _reflect_pad(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
     return x
 
 
+def _mean(channels: int) -> torch.Tensor:
+    return (torch.tensor(_RGB_MEAN) if channels == 3 else torch.zeros(channels)).view(1, channels, 1, 1)
+
+
 class SwinIR(nn.Module):
+    mean_in: torch.Tensor
+    mean_out: torch.Tensor
+
     def __init__(self, config: SwinIRConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or SwinIRConfig()
         dim = config.embed_dim
         # Not saved: the official code keeps the mean as a plain attribute, so files never carry it.
-        self.register_buffer("mean_in", self._mean(config.in_channels), persistent=False)
-        self.register_buffer("mean_out", self._mean(config.out_channels), persistent=False)
+        self.register_buffer("mean_in", _mean(config.in_channels), persistent=False)
+        self.register_buffer("mean_out", _mean(config.out_channels), persistent=False)
         self.conv_first = nn.Conv2d(config.in_channels, dim, 3, 1, 1)
         self.patch_embed = PatchEmbed(dim, config.patch_norm)
-        self.absolute_pos_embed = nn.Parameter(torch.zeros(1, config.img_size**2, dim)) if config.ape else None
+        pos_embed = nn.Parameter(torch.zeros(1, config.img_size**2, dim)) if config.ape else None
+        self.absolute_pos_embed = pos_embed
         self.layers = nn.ModuleList(
             RSTB(config, depth, heads) for depth, heads in zip(config.depths, config.num_heads, strict=True)
         )
         self.norm = nn.LayerNorm(dim)
         self.conv_after_body = _residual_conv(dim, config.resi_connection)
         self._build_reconstruction()
-        self.apply(self._init_weights)
-        for module in self.modules():
-            if isinstance(module, WindowAttention):
-                nn.init.trunc_normal_(module.relative_position_bias_table, std=0.02)
-        if self.absolute_pos_embed is not None:
-            nn.init.trunc_normal_(self.absolute_pos_embed, std=0.02)
-
-    @staticmethod
-    def _mean(channels: int) -> torch.Tensor:
-        mean = torch.tensor(_RGB_MEAN) if channels == 3 else torch.zeros(channels)
-        return mean.view(1, channels, 1, 1)
+        self._init_weights()
 
     def _build_reconstruction(self) -> None:
         config, dim, feat = self.config, self.config.embed_dim, self.config.num_feat
         out = config.out_channels
         if config.upsampler is Upsampler.PIXELSHUFFLE:
-            # nn.LeakyReLU's default slope (0.01) is what the official classical models were trained with.
-            self.conv_before_upsample = nn.Sequential(nn.Conv2d(dim, feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
+            self.conv_before_upsample = _conv_before_upsample(dim, feat)
             steps: list[nn.Module] = []
             factors = [3] if config.scale == 3 else [2] * int(math.log2(config.scale))
             for factor in factors:
@@ -379,9 +381,11 @@ class SwinIR(nn.Module):
             self.conv_last = nn.Conv2d(feat, out, 3, 1, 1)
         elif config.upsampler is Upsampler.PIXELSHUFFLE_DIRECT:
             scale = config.scale
-            self.upsample = nn.Sequential(nn.Conv2d(dim, scale * scale * out, 3, 1, 1), nn.PixelShuffle(scale))
+            self.upsample = nn.Sequential(
+                nn.Conv2d(dim, scale * scale * out, 3, 1, 1), nn.PixelShuffle(scale)
+            )
         elif config.upsampler is Upsampler.NEAREST_CONV:
-            self.conv_before_upsample = nn.Sequential(nn.Conv2d(dim, feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
+            self.conv_before_upsample = _conv_before_upsample(dim, feat)
             self.conv_up1 = nn.Conv2d(feat, feat, 3, 1, 1)
             self.conv_up2 = nn.Conv2d(feat, feat, 3, 1, 1) if config.scale == 4 else None
             self.conv_hr = nn.Conv2d(feat, feat, 3, 1, 1)
@@ -389,16 +393,19 @@ class SwinIR(nn.Module):
         else:
             self.conv_last = nn.Conv2d(dim, out, 3, 1, 1)
 
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
+    def _init_weights(self) -> None:
         # The official initialisation, so training from scratch starts where the paper's runs did.
-        if isinstance(module, nn.Linear):
-            nn.init.trunc_normal_(module.weight, std=0.02)
-            if module.bias is not None:
+        for name, param in self.named_parameters():
+            if name.endswith(("relative_position_bias_table", "absolute_pos_embed")):
+                nn.init.trunc_normal_(param, std=0.02)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.LayerNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """N×embed_dim×H×W (H, W multiples of the window) → same shape, through every RSTB."""
@@ -423,9 +430,7 @@ class SwinIR(nn.Module):
         height, width = x.shape[-2:]
         window = config.window_size
         x = _reflect_pad(x, -height % window, -width % window)
-        mean_in: torch.Tensor = self.mean_in  # type: ignore[assignment]
-        mean_out: torch.Tensor = self.mean_out  # type: ignore[assignment]
-        x = (x - mean_in.to(x.dtype)) * config.img_range
+        x = (x - self.mean_in.to(x.dtype)) * config.img_range
         feat = self.conv_first(x)
         feat = self.conv_after_body(self.forward_features(feat)) + feat
         if config.upsampler is Upsampler.PIXELSHUFFLE:
@@ -441,5 +446,5 @@ class SwinIR(nn.Module):
             out = self.conv_last(F.leaky_relu(self.conv_hr(out), _RECON_SLOPE))
         else:
             out = x + self.conv_last(feat)
-        out = out / config.img_range + mean_out.to(out.dtype)
+        out = out / config.img_range + self.mean_out.to(out.dtype)
         return out[:, :, : height * config.scale, : width * config.scale]

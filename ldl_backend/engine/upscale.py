@@ -81,6 +81,5 @@ def run_network(
         tensor = torch.nn.functional.pad(tensor, (0, pad_w, 0, pad_h), mode=mode)
     dtype = target.autocast_dtype
     with torch.inference_mode(), torch.autocast(target.device.type, dtype=dtype, enabled=dtype is not None):
-        result = network(tensor)
-    result = result[..., : height * descriptor.scale, : width * descriptor.scale].float().clamp_(0, 1)
-    return result[0].permute(1, 2, 0).cpu().numpy()
+        result = network(tensor)[..., : height * descriptor.scale, : width * descriptor.scale]
+        return result.float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()

@@ -37,7 +37,9 @@ def read_image(path: Path) -> LoadedImage:
     except FileNotFoundError as error:
         raise ImageFileError(f"{path} does not exist", "check the path") from error
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
-        raise ImageFileError(f"{path.name} could not be read as an image: {error}", "use PNG, JPEG, WebP or TIFF") from error
+        raise ImageFileError(
+            f"{path.name} could not be read as an image: {error}", "use PNG, JPEG, WebP or TIFF"
+        ) from error
     icc = image.info.get("icc_profile")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     rgba = image.convert("RGBA") if has_alpha else None

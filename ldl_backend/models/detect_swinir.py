@@ -63,7 +63,9 @@ def _upsampler_and_scale(
         while f"upsample.{index}.weight" in state_dict:
             ratio = state_dict[f"upsample.{index}.weight"].shape[0] // num_feat
             if ratio not in (4, 9):
-                raise DetectionMismatch(score=1.0, detail=f"upsample.{index} widens by {ratio}, not by 4 or 9")
+                raise DetectionMismatch(
+                    score=1.0, detail=f"upsample.{index} widens by {ratio}, not by 4 or 9"
+                )
             scale *= 2 if ratio == 4 else 3
             index += 2  # the odd indices are the parameter-free PixelShuffle layers
         return Upsampler.PIXELSHUFFLE, scale, out_channels, num_feat
@@ -73,7 +75,8 @@ def _upsampler_and_scale(
         scale = _isqrt_exact(width // in_channels) if width % in_channels == 0 else None
         if scale is None:
             raise DetectionMismatch(
-                score=1.0, detail=f"upsample.0 has {width} outputs, not {in_channels}·scale² for a whole scale"
+                score=1.0,
+                detail=f"upsample.0 has {width} outputs, not {in_channels}·scale² for a whole scale",
             )
         return Upsampler.PIXELSHUFFLE_DIRECT, scale, in_channels, default_feat
     out_channels = _shape(state_dict, "conv_last.weight")[0]
@@ -118,7 +121,10 @@ def detect_swinir(state_dict: Mapping[str, torch.Tensor]) -> SwinIRConfig:
         score = 1.0 - len(missing) / (len(_SIGNATURE) + 1)
         raise DetectionMismatch(missing_keys=missing, score=score, detail=f"not SwinIR: missing {missing[0]}")
 
-    in_channels, embed_dim = state_dict["conv_first.weight"].shape[1], state_dict["conv_first.weight"].shape[0]
+    in_channels, embed_dim = (
+        state_dict["conv_first.weight"].shape[1],
+        state_dict["conv_first.weight"].shape[0],
+    )
     num_layers = _count(state_dict, "layers.{n}.residual_group.blocks.0.norm1.weight")
     depths: list[int] = []
     num_heads: list[int] = []
@@ -156,11 +162,15 @@ def detect_swinir(state_dict: Mapping[str, torch.Tensor]) -> SwinIRConfig:
             patch_norm="patch_embed.norm.weight" in state_dict,
         )
     except ValueError as e:
-        raise DetectionMismatch(score=1.0, detail=f"SwinIR keys, but inconsistent hyper-parameters: {e}") from e
+        raise DetectionMismatch(
+            score=1.0, detail=f"SwinIR keys, but inconsistent hyper-parameters: {e}"
+        ) from e
 
 
 def _check_no_stray_layers(state_dict: Mapping[str, torch.Tensor], num_layers: int) -> None:
     """Layer indices must be 0..num_layers−1 with no gap, or the depths read above would be wrong."""
     indices = {int(m.group(1)) for key in state_dict if (m := re.match(r"layers\.(\d+)\.", key))}
     if indices != set(range(num_layers)):
-        raise DetectionMismatch(score=1.0, detail=f"layer indices {sorted(indices)} are not 0..{num_layers - 1}")
+        raise DetectionMismatch(
+            score=1.0, detail=f"layer indices {sorted(indices)} are not 0..{num_layers - 1}"
+        )

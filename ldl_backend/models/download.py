@@ -34,7 +34,10 @@ def download_verified(
         raise DownloadError(f"refusing to download from {url}", "model addresses must use https")
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT_SECONDS) as response, atomic_output(destination) as out:
+        with (
+            urllib.request.urlopen(url, timeout=_TIMEOUT_SECONDS) as response,
+            atomic_output(destination) as out,
+        ):
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             received = 0

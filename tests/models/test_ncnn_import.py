@@ -141,7 +141,7 @@ def test_parses_array_params() -> None:
 
 
 def test_refuses_a_param_that_does_not_match_the_bin() -> None:
-    with pytest.raises(ModelFileError, match="do not match the .bin: expected 8943500 bytes"):
+    with pytest.raises(ModelFileError, match=r"do not match the \.bin: expected 8943500 bytes"):
         load_ncnn(_files(ANIME)[0], _files(X4PLUS)[1])
 
 
@@ -192,7 +192,9 @@ def test_refuses_malformed_params(tmp_path: Path, old: str, new: str, match: str
     assert info.value.hint
 
 
-@pytest.mark.parametrize("garbage", [b"", b"\x89PNG\r\n\x1a\n\0\0\0", b"hello world\n", b"7767517\nmany layers\n"])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\x89PNG\r\n\x1a\n\0\0\0", b"hello world\n", b"7767517\nmany layers\n"]
+)
 def test_refuses_garbage_params(tmp_path: Path, garbage: bytes) -> None:
     (tmp_path / "m.param").write_bytes(garbage)
     with pytest.raises(ModelFileError):

@@ -4,9 +4,9 @@ The format: a magic line ``7767517``; a line ``<layer count> <blob count>``; the
 
     <type> <name> <input count> <output count> <input blobs…> <output blobs…> <key=value…>
 
-Scalar values are ints, or floats when they hold ``.``, ``e`` or ``E``. A key ``k <= -23300`` marks an array of
-parameter ``-k - 23300`` whose value is ``<count>,<v1>,…,<v count>`` (``-23310=1,2.0e-01`` is parameter 10, one
-float 0.2). Every blob is written once, by one layer, before any layer reads it.
+Scalar values are ints, or floats when they hold ``.``, ``e`` or ``E``. A key ``k <= -23300`` marks an array
+of parameter ``-k - 23300`` whose value is ``<count>,<v1>,…,<v count>`` (``-23310=1,2.0e-01`` is parameter 10,
+one float 0.2). Every blob is written once, by one layer, before any layer reads it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from ldl_backend.errors import ModelFileError
 
 PARAM_MAGIC = 7767517
 _ARRAY_KEY_BASE = -23300
-_PARAM_HINT = "check that the file is an ncnn .param from a converter such as onnx2ncnn or pnnx, not truncated"
+_PARAM_HINT = (
+    "check that the file is an ncnn .param from a converter such as onnx2ncnn or pnnx, not truncated"
+)
 
 ParamValue = int | float | tuple[int | float, ...]
 
@@ -40,9 +42,9 @@ class NcnnLayer:
 
     def int_param(self, key: int, default: int) -> int:
         value = self.params.get(key, default)
-        if isinstance(value, tuple) or isinstance(value, float) and not value.is_integer():
+        if isinstance(value, tuple) or (isinstance(value, float) and not value.is_integer()):
             raise ModelFileError(
-                f"ncnn layer {self.name} (line {self.line}): parameter {key} should be an integer, not {value!r}",
+                f"ncnn {self.describe()}: parameter {key} should be an integer, not {value!r}",
                 _PARAM_HINT,
             )
         return int(value)
@@ -51,7 +53,7 @@ class NcnnLayer:
         value = self.params.get(key, default)
         if isinstance(value, tuple):
             raise ModelFileError(
-                f"ncnn layer {self.name} (line {self.line}): parameter {key} should be a number, not an array",
+                f"ncnn {self.describe()}: parameter {key} should be a number, not an array",
                 _PARAM_HINT,
             )
         return float(value)
@@ -61,7 +63,7 @@ class NcnnLayer:
         value = self.params.get(key, ())
         if not isinstance(value, tuple):
             raise ModelFileError(
-                f"ncnn layer {self.name} (line {self.line}): parameter {key} should be an array, not {value!r}",
+                f"ncnn {self.describe()}: parameter {key} should be an array, not {value!r}",
                 _PARAM_HINT,
             )
         return tuple(float(v) for v in value)
@@ -106,7 +108,8 @@ def parse_ncnn_param(text: str, source: str = "<.param>") -> NcnnGraph:
         )
     if len(lines) < 2 or len(lines[1][1]) != 2 or not all(t.isdigit() for t in lines[1][1]):
         raise ModelFileError(
-            f"{source}: the second line should hold two numbers, the layer count and the blob count", _PARAM_HINT
+            f"{source}: the second line should hold two numbers, the layer count and the blob count",
+            _PARAM_HINT,
         )
     layer_count, blob_count = (int(t) for t in lines[1][1])
     body = lines[2:]
@@ -121,13 +124,15 @@ def parse_ncnn_param(text: str, source: str = "<.param>") -> NcnnGraph:
         for blob in layer.inputs:
             if blob not in written:
                 raise ModelFileError(
-                    f"{source} line {number}: layer {layer.name} reads blob {blob!r}, which no earlier layer writes",
+                    f"{source} line {number}: layer {layer.name} reads blob {blob!r}, "
+                    "which no earlier layer writes",
                     _PARAM_HINT,
                 )
         for blob in layer.outputs:
             if blob in written:
                 raise ModelFileError(
-                    f"{source} line {number}: layer {layer.name} writes blob {blob!r} a second time", _PARAM_HINT
+                    f"{source} line {number}: layer {layer.name} writes blob {blob!r} a second time",
+                    _PARAM_HINT,
                 )
             written.add(blob)
         layers.append(layer)
@@ -148,7 +153,8 @@ def _parse_layer(tokens: list[str], number: int, source: str) -> NcnnLayer:
     n_in, n_out = int(tokens[2]), int(tokens[3])
     if len(tokens) < 4 + n_in + n_out or any("=" in blob for blob in tokens[4 : 4 + n_in + n_out]):
         raise ModelFileError(
-            f"{where}: layer {name} declares {n_in} inputs and {n_out} outputs but names fewer blobs", _PARAM_HINT
+            f"{where}: layer {name} declares {n_in} inputs and {n_out} outputs but names fewer blobs",
+            _PARAM_HINT,
         )
     blobs = tokens[4 : 4 + n_in + n_out]
     params: dict[int, ParamValue] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,20 +52,23 @@ def export_onnx(
     with tempfile.TemporaryDirectory(prefix="ldl-onnx-") as scratch:
         scratch_file = Path(scratch) / "model.onnx"
         try:
-            torch.onnx.export(
-                network,
-                (example,),
-                str(scratch_file),
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                opset_version=opset,
-                # The TorchScript exporter needs no onnxscript and handles the nets' data-dependent padding.
-                dynamo=False,
-                dynamic_axes={
-                    INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
-                    OUTPUT_NAME: {0: "batch", 2: "out_height", 3: "out_width"},
-                },
-            )
+            with warnings.catch_warnings():
+                # The TorchScript exporter is deprecated upstream but needs no onnxscript and keeps the nets'
+                # shape arithmetic dynamic; its deprecation notice is not the user's concern.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                torch.onnx.export(
+                    network,
+                    (example,),
+                    str(scratch_file),
+                    input_names=[INPUT_NAME],
+                    output_names=[OUTPUT_NAME],
+                    opset_version=opset,
+                    dynamo=False,
+                    dynamic_axes={
+                        INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
+                        OUTPUT_NAME: {0: "batch", 2: "out_height", 3: "out_width"},
+                    },
+                )
         except Exception as error:  # the exporter raises many unrelated types; all mean "could not export"
             raise ExportError(f"PyTorch could not export {descriptor.summary()} to ONNX: {error}", "") from error
         session = onnxruntime.InferenceSession(str(scratch_file), providers=["CPUExecutionProvider"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import struct
@@ -63,7 +64,7 @@ def check_header(data: bytes, source: str) -> dict[str, str]:
             continue
         spans.append(_check_entry(name, entry, body_size, source))
     spans.sort()
-    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+    for (_, end, first), (begin, _, second) in itertools.pairwise(spans):
         if begin < end:
             raise ModelFileError(f"{source}: tensors {first!r} and {second!r} overlap", _HINT)
     return metadata
@@ -99,4 +100,3 @@ def write_safetensors(
     tensors = {key: value.detach().contiguous() for key, value in state_dict.items()}
     payload = save_safetensors_bytes(tensors, metadata=dict(metadata or {}))
     write_atomically(path, payload)
-

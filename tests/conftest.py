@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny seeded networks and an isolated model store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
+from ldl_backend.archs.srvgg import SRVGGNetCompact, SRVGGNetCompactConfig
+from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.store import ModelStore
+
+
+@pytest.fixture
+def tiny_rrdbnet() -> RRDBNet:
+    torch.manual_seed(0)
+    return RRDBNet(RRDBNetConfig(num_block=2, num_feat=16, num_grow_ch=8)).eval()
+
+
+@pytest.fixture
+def tiny_compact() -> SRVGGNetCompact:
+    torch.manual_seed(0)
+    network = SRVGGNetCompact(SRVGGNetCompactConfig(num_feat=8, num_conv=3, scale=4)).eval()
+    # PReLU starts at 0.25 everywhere; vary it so a mix-up between channels would show.
+    for module in network.body:
+        if isinstance(module, torch.nn.PReLU):
+            torch.nn.init.uniform_(module.weight, 0.0, 0.5)
+    return network
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ModelStore:
+    return ModelStore(tmp_path / "models", builtin_catalog())

@@ -1,0 +1,193 @@
+"""The model store: import, list, load, remove, and fetch from a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import torch
+
+from ldl_backend.archs.rrdbnet import RRDBNet
+from ldl_backend.errors import (
+    CatalogError,
+    ChecksumMismatchError,
+    DownloadError,
+    ModelFileError,
+    ModelNotFoundError,
+)
+from ldl_backend.models.catalog import Catalog, CatalogEntry, DownloadSource, ManualSource, builtin_catalog
+from ldl_backend.models.descriptor import Architecture
+from ldl_backend.models.store import USER_CATALOG_FILE, ModelStore
+
+
+def test_import_list_load_remove(store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
+    source = tmp_path / "My Model.pth"
+    torch.save({"params_ema": tiny_rrdbnet.state_dict()}, source)
+
+    entry = store.import_file(source)
+
+    assert entry.name == "my-model"
+    assert (entry.architecture, entry.scale) == (Architecture.RRDBNET, 4)
+    status = store.status("my-model")
+    assert status.installed and status.path.suffix == ".safetensors"
+    # A second store over the same folder sees the import (it lives on disk, not in memory).
+    again = ModelStore(store.root, builtin_catalog())
+    loaded = again.load("my-model")
+    sample = torch.rand(1, 3, 8, 8)
+    with torch.inference_mode():
+        assert torch.equal(loaded.network(sample), tiny_rrdbnet(sample))
+    with pytest.raises(CatalogError, match="already exists"):
+        store.import_file(source, "my-model")
+
+    store.remove("my-model")
+    assert "my-model" not in store.catalog()
+    assert not status.path.exists()
+    with pytest.raises(ModelNotFoundError, match="no model named 'my-model'"):
+        store.load("my-model")
+
+
+def test_invalid_names_are_refused_before_anything_is_written(
+    store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_path: Path
+) -> None:
+    source = tmp_path / "m.pth"
+    torch.save(tiny_rrdbnet.state_dict(), source)
+    for name in ("../escape", "UPPER", "a/b", ""):
+        with pytest.raises(CatalogError, match="not a valid model name"):
+            store.import_file(source, name or "-")
+    assert not store.root.exists() or not any(store.root.iterdir())
+
+
+def test_listed_ldl_model_is_installed_by_import_and_checked(
+    store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        store.load("ldl-realworld-rrdb-x4")
+    assert "ldl models import FILE --name ldl-realworld-rrdb-x4" in caught.value.hint
+
+    wrong_scale = RRDBNet(type(tiny_rrdbnet.config)(scale=2, num_block=1, num_feat=8, num_grow_ch=4))
+    torch.save({"params": wrong_scale.state_dict()}, tmp_path / "x2.pth")
+    with pytest.raises(ModelFileError, match="listed as RRDBNet ×4"):
+        store.import_file(tmp_path / "x2.pth", "ldl-realworld-rrdb-x4")
+    assert not store.status("ldl-realworld-rrdb-x4").installed
+
+    torch.save({"params": tiny_rrdbnet.state_dict()}, tmp_path / "net_g.pth")
+    store.import_file(tmp_path / "net_g.pth", "ldl-realworld-rrdb-x4")
+    assert store.status("ldl-realworld-rrdb-x4").installed
+    assert not (store.root / USER_CATALOG_FILE).exists()  # a listed entry needs no user-catalog row
+
+
+def test_damaged_user_catalog_is_reported(store: ModelStore) -> None:
+    store.root.mkdir(parents=True)
+    (store.root / USER_CATALOG_FILE).write_text("{not json")
+    with pytest.raises(CatalogError, match="is damaged"):
+        store.list()
+
+
+class _Files(http.server.BaseHTTPRequestHandler):
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def file_server(tiny_rrdbnet: RRDBNet, tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    checkpoint = tmp_path / "served.pth"
+    torch.save({"params_ema": tiny_rrdbnet.state_dict()}, checkpoint)
+    payload = checkpoint.read_bytes()
+    handler = type("Handler", (_Files,), {"files": {"/RealESRGAN_tiny.pth": payload, "/junk.pth": b"junk" * 100}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", payload
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _store_with(root: Path, *entries: CatalogEntry) -> ModelStore:
+    return ModelStore(root, Catalog(entries))
+
+
+def _download_entry(name: str, url: str, sha256: str, scale: int = 4) -> CatalogEntry:
+    return CatalogEntry(name, Architecture.RRDBNET, scale, "test", DownloadSource(url, "f.pth", sha256))
+
+
+def test_fetch_verifies_and_installs(file_server: tuple[str, bytes], tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
+    base, payload = file_server
+    good = _download_entry("tiny", f"{base}/RealESRGAN_tiny.pth", hashlib.sha256(payload).hexdigest())
+    store = _store_with(tmp_path / "models", good)
+    seen: list[int] = []
+
+    path = store.fetch("tiny", lambda received, total: seen.append(received))
+
+    assert path == store.path_of("tiny") and path.is_file()
+    assert seen[-1] == len(payload)
+    assert store.load("tiny").descriptor.config == tiny_rrdbnet.config
+    assert sorted(p.name for p in store.root.iterdir()) == ["tiny.safetensors"]  # no scratch left behind
+
+
+@pytest.mark.parametrize(
+    ("path", "sha256", "scale", "error", "message"),
+    [
+        ("/RealESRGAN_tiny.pth", "0" * 64, 4, ChecksumMismatchError, "expected 0000"),
+        ("/missing.pth", "0" * 64, 4, DownloadError, "HTTP 404"),
+        ("/junk.pth", hashlib.sha256(b"junk" * 100).hexdigest(), 4, ModelFileError, "could not be read"),
+        ("/RealESRGAN_tiny.pth", None, 2, ModelFileError, "listed as RRDBNet ×2"),
+    ],
+)
+def test_failed_fetch_installs_nothing(
+    file_server: tuple[str, bytes],
+    tmp_path: Path,
+    path: str,
+    sha256: str | None,
+    scale: int,
+    error: type[Exception],
+    message: str,
+) -> None:
+    base, payload = file_server
+    entry = _download_entry("tiny", base + path, sha256 or hashlib.sha256(payload).hexdigest(), scale)
+    store = _store_with(tmp_path / "models", entry)
+    with pytest.raises(error, match=message):
+        store.fetch("tiny")
+    assert not store.root.exists() or list(store.root.iterdir()) == []
+
+
+def test_fetch_refuses_plain_http_to_other_hosts(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, _download_entry("tiny", "http://example.org/f.pth", "0" * 64))
+    with pytest.raises(DownloadError, match="refusing to download"):
+        store.fetch("tiny")
+
+
+def test_only_downloadable_entries_are_fetched(store: ModelStore) -> None:
+    with pytest.raises(CatalogError, match="not downloadable"):
+        store.fetch("ldl-bicubic-swinir-x4")
+
+
+def test_builtin_catalog_lists_sources_licences_and_checksums() -> None:
+    catalog = builtin_catalog()
+    names = [entry.name for entry in catalog]
+    assert names[0] == "realesrgan-x4plus"
+    for entry in catalog:
+        assert entry.licence and entry.source.describe()
+        if isinstance(entry.source, DownloadSource):
+            assert entry.source.url.startswith("https://github.com/xinntao/Real-ESRGAN/releases/download/")
+            assert len(entry.source.sha256) == 64
+    ldl = [entry for entry in catalog if isinstance(entry.source, ManualSource)]
+    assert {(e.architecture, e.scale) for e in ldl} >= {(Architecture.RRDBNET, 4), (Architecture.SWINIR, 2)}
