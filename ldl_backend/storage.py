@@ -10,6 +10,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def _plain_file_mode() -> int:
+    # Read once at import (single-threaded): os.umask can only be read by setting it, which would race with
+    # threads creating files later.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# mkstemp creates files 0600; results get the permissions a plain open() would give them.
+_PLAIN_FILE_MODE = _plain_file_mode()
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """Yield a temporary file beside ``path``; on success it is synced and renamed over ``path``.
@@ -19,6 +31,7 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
+        os.fchmod(descriptor, _PLAIN_FILE_MODE)
         with os.fdopen(descriptor, "wb") as stream:
             yield stream
             stream.flush()

@@ -81,3 +81,12 @@ def test_default_model_upscales_a_real_photo(tmp_path: Path) -> None:
     # The ×4 result shrunk back should look like the input (a broken conversion gives noise or a flat image).
     shrunk = np.asarray(Image.fromarray(upscaled.astype(np.uint8)).resize((32, 32), Image.Resampling.BOX), np.float32)
     assert float(np.abs(shrunk - crop.astype(np.float32)).mean()) < 12.0
+
+
+def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    from ldl_backend.storage import write_atomically
+
+    target = tmp_path / "f.bin"
+    write_atomically(target, b"x")
+    assert target.stat().st_mode & 0o644 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]

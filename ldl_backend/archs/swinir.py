@@ -271,8 +271,7 @@ class BasicLayer(nn.Module):
         super().__init__()
         # Odd blocks shift by half a window so information crosses window borders.
         self.blocks = nn.ModuleList(
-            SwinTransformerBlock(config, num_heads, 0 if j % 2 == 0 else config.shift_size)
-            for j in range(depth)
+            SwinTransformerBlock(config, num_heads, 0 if j % 2 == 0 else config.shift_size) for j in range(depth)
         )
 
     def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
@@ -381,9 +380,7 @@ class SwinIR(nn.Module):
             self.conv_last = nn.Conv2d(feat, out, 3, 1, 1)
         elif config.upsampler is Upsampler.PIXELSHUFFLE_DIRECT:
             scale = config.scale
-            self.upsample = nn.Sequential(
-                nn.Conv2d(dim, scale * scale * out, 3, 1, 1), nn.PixelShuffle(scale)
-            )
+            self.upsample = nn.Sequential(nn.Conv2d(dim, scale * scale * out, 3, 1, 1), nn.PixelShuffle(scale))
         elif config.upsampler is Upsampler.NEAREST_CONV:
             self.conv_before_upsample = _conv_before_upsample(dim, feat)
             self.conv_up1 = nn.Conv2d(feat, feat, 3, 1, 1)

@@ -49,9 +49,7 @@ def _window_size(table_rows: int) -> int:
     return (side + 1) // 2
 
 
-def _upsampler_and_scale(
-    state_dict: Mapping[str, torch.Tensor], in_channels: int
-) -> tuple[Upsampler, int, int, int]:
+def _upsampler_and_scale(state_dict: Mapping[str, torch.Tensor], in_channels: int) -> tuple[Upsampler, int, int, int]:
     """(upsampler, scale, out_channels, num_feat) from the reconstruction keys; num_feat is 64 when unused."""
     default_feat = SwinIRConfig.num_feat
     if "conv_before_upsample.0.weight" in state_dict:
@@ -63,9 +61,7 @@ def _upsampler_and_scale(
         while f"upsample.{index}.weight" in state_dict:
             ratio = state_dict[f"upsample.{index}.weight"].shape[0] // num_feat
             if ratio not in (4, 9):
-                raise DetectionMismatch(
-                    score=1.0, detail=f"upsample.{index} widens by {ratio}, not by 4 or 9"
-                )
+                raise DetectionMismatch(score=1.0, detail=f"upsample.{index} widens by {ratio}, not by 4 or 9")
             scale *= 2 if ratio == 4 else 3
             index += 2  # the odd indices are the parameter-free PixelShuffle layers
         return Upsampler.PIXELSHUFFLE, scale, out_channels, num_feat
@@ -162,15 +158,11 @@ def detect_swinir(state_dict: Mapping[str, torch.Tensor]) -> SwinIRConfig:
             patch_norm="patch_embed.norm.weight" in state_dict,
         )
     except ValueError as e:
-        raise DetectionMismatch(
-            score=1.0, detail=f"SwinIR keys, but inconsistent hyper-parameters: {e}"
-        ) from e
+        raise DetectionMismatch(score=1.0, detail=f"SwinIR keys, but inconsistent hyper-parameters: {e}") from e
 
 
 def _check_no_stray_layers(state_dict: Mapping[str, torch.Tensor], num_layers: int) -> None:
     """Layer indices must be 0..num_layers−1 with no gap, or the depths read above would be wrong."""
     indices = {int(m.group(1)) for key in state_dict if (m := re.match(r"layers\.(\d+)\.", key))}
     if indices != set(range(num_layers)):
-        raise DetectionMismatch(
-            score=1.0, detail=f"layer indices {sorted(indices)} are not 0..{num_layers - 1}"
-        )
+        raise DetectionMismatch(score=1.0, detail=f"layer indices {sorted(indices)} are not 0..{num_layers - 1}")

@@ -11,7 +11,7 @@ from torch import nn
 from ldl_backend.errors import ModelFileError
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.detection import ArchitectureRegistry, default_registry
-from ldl_backend.models.formats.ncnn import load_ncnn
+from ldl_backend.models.formats.ncnn import import_ncnn
 from ldl_backend.models.formats.pth import WeightsKey, read_pth
 from ldl_backend.models.formats.safetensors_file import read_safetensors
 from ldl_backend.models.state_dict import StateDict, validate_state_dict
@@ -72,7 +72,17 @@ def read_state_dict(path: Path, weights_key: WeightsKey = WeightsKey.AUTO) -> St
     model_format = sniff_format(path)
     if model_format is ModelFormat.NCNN:
         param, weights = ncnn_pair(path)
-        return validate_state_dict(load_ncnn(param, weights), path.name)
+        imported = import_ncnn(param, weights)
+        if imported.output_resize is not None:
+            # Real-ESRGAN's UP2X/UP3X ncnn files are the ×4 network plus a resize; importing the weights alone
+            # would silently give ×4 output under a ×2/×3 name.
+            resize = imported.output_resize
+            raise ModelFileError(
+                f"{param.name} is a ×{imported.config.scale} network followed by a {resize.mode} resize by "
+                f"{resize.factor:g}, not a network of its own scale",
+                f"import the matching ×{imported.config.scale} file and ask for the output scale you want",
+            )
+        return validate_state_dict(imported.state_dict, path.name)
     if model_format is ModelFormat.SAFETENSORS:
         return read_safetensors(path)[0]
     return read_pth(path, weights_key)

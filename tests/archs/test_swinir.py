@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ _TINY: dict[str, Any] = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    # These nets are tiny: threads gain nothing, and on a busy 2-core machine OpenMP's thread waits made the
+    # file ten times slower. Restored afterwards so other modules keep their setting.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _tiny(**changes: Any) -> SwinIRConfig:
     return SwinIRConfig(**{**_TINY, **changes})
 
@@ -47,9 +58,7 @@ CONFIGS = {
         resi_connection="3conv",
     ),
     "pixelshuffle_x3": _tiny(upsampler=Upsampler.PIXELSHUFFLE, scale=3, mlp_ratio=1.5),
-    "pixelshuffle_x4_gray_to_rgb": _tiny(
-        upsampler=Upsampler.PIXELSHUFFLE, scale=4, in_channels=1, out_channels=3
-    ),
+    "pixelshuffle_x4_gray_to_rgb": _tiny(upsampler=Upsampler.PIXELSHUFFLE, scale=4, in_channels=1, out_channels=3),
     "pixelshuffle_x2_3conv_plain": _tiny(
         embed_dim=24,
         depths=(1, 2, 1),
@@ -62,12 +71,8 @@ CONFIGS = {
     ),
     # num_feat is unused by these upsamplers, so detection reports the default.
     "direct_x3_w8": _tiny(window_size=8, upsampler=Upsampler.PIXELSHUFFLE_DIRECT, scale=3, num_feat=64),
-    "none_gray_w8": _tiny(
-        window_size=8, upsampler=Upsampler.NONE, scale=1, in_channels=1, out_channels=1, num_feat=64
-    ),
-    "none_jpeg_w7_range255": _tiny(
-        window_size=7, upsampler=Upsampler.NONE, scale=1, img_range=255.0, num_feat=64
-    ),
+    "none_gray_w8": _tiny(window_size=8, upsampler=Upsampler.NONE, scale=1, in_channels=1, out_channels=1, num_feat=64),
+    "none_jpeg_w7_range255": _tiny(window_size=7, upsampler=Upsampler.NONE, scale=1, img_range=255.0, num_feat=64),
     "nearest_x4_ape": _tiny(window_size=8, ape=True, img_size=16),
 }
 
@@ -98,9 +103,7 @@ def test_round_trip(name: str, fmt: str, tmp_path: Path) -> None:
     rebuilt = _build(detected, seed=1)  # a different seed: equal outputs prove the weights were loaded
     rebuilt.load_state_dict(loaded, strict=True)
     torch.manual_seed(2)
-    x = torch.rand(
-        1, config.in_channels, 13, 11
-    )  # not a window multiple: exercises the internal pad and crop
+    x = torch.rand(1, config.in_channels, 13, 11)  # not a window multiple: exercises the internal pad and crop
     with torch.no_grad():
         expected, actual = original(x), rebuilt(x)
     assert expected.shape == (1, config.out_channels, 13 * config.scale, 11 * config.scale)
@@ -182,9 +185,7 @@ def _naive_block(block: SwinTransformerBlock, x: torch.Tensor, height: int, widt
 
 @pytest.mark.parametrize(("window", "height", "width"), [(4, 8, 12), (8, 16, 24)])
 @pytest.mark.parametrize("shifted", [False, True])
-def test_window_attention_matches_dense_reference(
-    window: int, height: int, width: int, shifted: bool
-) -> None:
+def test_window_attention_matches_dense_reference(window: int, height: int, width: int, shifted: bool) -> None:
     config = _tiny(window_size=window)
     model = _build(config, seed=3)
     block = model.layers[0].residual_group.blocks[1 if shifted else 0]  # type: ignore[index,union-attr]

@@ -60,6 +60,7 @@ def _run_ncnn(name: str, image: np.ndarray) -> np.ndarray:
     for flag in ("fp16_storage", "fp16_packed", "fp16_arithmetic", "bf16_storage", "bf16_packed"):
         setattr(opt, f"use_{flag}", False)
     opt.num_threads = 2
+    opt.openmp_blocktime = 0  # no spin-waiting: on a busy 2-core machine spinning threads double the run time
     net = ncnn.Net()
     net.opt = opt
     assert net.load_param(str(param)) == 0
@@ -129,8 +130,7 @@ def test_fp32_storage_reads_the_same(imported: dict[str, NcnnImport], tmp_path: 
 
 def test_parses_array_params() -> None:
     graph = parse_ncnn_param(
-        "7767517\n2 2\nInput in 0 1 data\n"
-        "Convolution c 1 1 data out 0=8 1=3 5=1 6=216 9=2 -23310=1,2.000000e-01\n"
+        "7767517\n2 2\nInput in 0 1 data\nConvolution c 1 1 data out 0=8 1=3 5=1 6=216 9=2 -23310=1,2.000000e-01\n"
     )
     conv = graph.layers[1]
     assert (conv.type, conv.name, conv.inputs, conv.outputs) == ("Convolution", "c", ("data",), ("out",))
@@ -155,9 +155,7 @@ def test_refuses_a_bin_of_the_wrong_length(tmp_path: Path, cut: int, match: str)
     assert info.value.hint
 
 
-@pytest.mark.parametrize(
-    ("tag", "match"), [(0x000D4B38, "int8"), (0x12345678, "not an fp16 or fp32 storage tag")]
-)
+@pytest.mark.parametrize(("tag", "match"), [(0x000D4B38, "int8"), (0x12345678, "not an fp16 or fp32 storage tag")])
 def test_refuses_unreadable_weight_tags(tmp_path: Path, tag: int, match: str) -> None:
     param, weights = _files(VIDEO.format(4))
     (tmp_path / "m.bin").write_bytes(tag.to_bytes(4, "little") + weights.read_bytes()[4:])
@@ -192,9 +190,7 @@ def test_refuses_malformed_params(tmp_path: Path, old: str, new: str, match: str
     assert info.value.hint
 
 
-@pytest.mark.parametrize(
-    "garbage", [b"", b"\x89PNG\r\n\x1a\n\0\0\0", b"hello world\n", b"7767517\nmany layers\n"]
-)
+@pytest.mark.parametrize("garbage", [b"", b"\x89PNG\r\n\x1a\n\0\0\0", b"hello world\n", b"7767517\nmany layers\n"])
 def test_refuses_garbage_params(tmp_path: Path, garbage: bytes) -> None:
     (tmp_path / "m.param").write_bytes(garbage)
     with pytest.raises(ModelFileError):

