@@ -36,6 +36,9 @@ def export_onnx(
 ) -> OnnxCheck:
     """Export ``model`` to ``destination`` (fp32, NCHW, names ``input``/``output``, dynamic H and W).
 
+    The exported graph takes any H and W that are multiples of the model's ``size_multiple`` (the engine pads
+    tiles to it; SwinIR's own padding loop is not exported).
+
     The file is first written to a scratch folder and run with ONNX Runtime at each of ``check_sizes`` (rounded
     up to the model's size multiple); only if every output is within ``tolerance`` of PyTorch is it moved to
     ``destination``. Raises ``ExportError`` (with the measured difference) otherwise, or when onnx/onnxruntime
