@@ -59,6 +59,8 @@ def export_onnx(
                 # The TorchScript exporter is deprecated upstream but needs no onnxscript and keeps the nets'
                 # shape arithmetic dynamic; its deprecation notice is not the user's concern.
                 warnings.simplefilter("ignore", DeprecationWarning)
+                # Tracing bakes Python-side shape checks in; the check below runs the file at other sizes.
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
                 torch.onnx.export(
                     network,
                     (example,),
