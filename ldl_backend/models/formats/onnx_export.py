@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.jit._trace import TracerWarning
 
 from ldl_backend.errors import ExportError
 from ldl_backend.models.loading import LoadedModel
@@ -60,7 +61,7 @@ def export_onnx(
                 # shape arithmetic dynamic; its deprecation notice is not the user's concern.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 # Tracing bakes Python-side shape checks in; the check below runs the file at other sizes.
-                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                warnings.simplefilter("ignore", TracerWarning)
                 torch.onnx.export(
                     network,
                     (example,),
