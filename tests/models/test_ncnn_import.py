@@ -91,7 +91,9 @@ def test_matches_the_ncnn_runtime(name: str, imported: dict[str, NcnnImport], cr
     expected = np.clip(_run_ncnn(name, crop), 0, 1)
     got = np.clip(_run_torch(name, imported[name], crop), 0, 1)
     assert got.shape == expected.shape
-    assert np.abs(got - expected).max() <= 1 / 255
+    difference = np.abs(got - expected).max()
+    assert difference <= 1 / 255  # the bar the issue sets
+    assert difference <= 1e-4  # measured ~3e-6: a wrong activation or rounding would exceed this
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
