@@ -85,3 +85,21 @@ class ExportError(LdlError):
     """Exporting a model (e.g. to ONNX) failed or the exported file disagrees with PyTorch."""
 
     code = "export_failed"
+
+
+class ImageFileError(LdlError):
+    """An image file is missing, unreadable, corrupt, truncated or in a format we do not support."""
+
+    code = "bad_image"
+
+
+class ImageTooLargeError(ImageFileError):
+    """An image has more pixels than the budget allows; it was refused before its pixels were decoded."""
+
+    code = "image_too_large"
+
+
+class OutputExistsError(LdlError):
+    """The output file already exists and overwriting was not asked for."""
+
+    code = "output_exists"

@@ -10,6 +10,8 @@ import torch
 from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
 from ldl_backend.archs.srvgg import SRVGGNetCompact, SRVGGNetCompactConfig
 from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.detection import default_registry
+from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 
 
@@ -33,3 +35,9 @@ def tiny_compact() -> SRVGGNetCompact:
 @pytest.fixture
 def store(tmp_path: Path) -> ModelStore:
     return ModelStore(tmp_path / "models", builtin_catalog())
+
+
+@pytest.fixture
+def compact_model(tiny_compact: SRVGGNetCompact) -> LoadedModel:
+    descriptor, network = default_registry().load(tiny_compact.state_dict())
+    return LoadedModel(descriptor, network)

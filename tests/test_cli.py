@@ -39,7 +39,7 @@ def test_upscale_with_an_imported_model_keeps_alpha(
 
     with Image.open(output) as result:
         assert result.size == (96, 80) and result.mode == "RGBA"
-    assert "wrote" in capsys.readouterr().out
+    assert "1 done, 0 failed" in capsys.readouterr().err
 
 
 def test_upscale_of_a_corrupt_image_fails_cleanly_and_writes_nothing(
@@ -48,9 +48,9 @@ def test_upscale_of_a_corrupt_image_fails_cleanly_and_writes_nothing(
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     output = tmp_path / "out.png"
-    assert main(["upscale", str(broken), "-o", str(output), "-m", "realesr-animevideov3"]) == 2
+    assert main(["upscale", str(broken), "-o", str(output), "-m", "realesr-animevideov3"]) == 1
     error = capsys.readouterr().err
-    assert "could not be read as an image" in error and "hint:" in error
+    assert f"failed: {broken}" in error and "0 done, 1 failed" in error
     assert not output.exists()
 
 

@@ -1,85 +1,119 @@
-"""Run a network over an image in overlapping tiles, keeping the whole image in host memory.
-
-Each tile is cut with a margin of context on every side, run, and only its centre is kept: with a margin at
-least the network's effective receptive field the result equals the untiled one.
-"""
+"""The engine's front door: from a loaded model and user options to a runner and tile settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from ldl_backend.engine.device import ComputeTarget
+from ldl_backend.engine.device import ComputeTarget, Precision, choose_target
+from ldl_backend.engine.memory import automatic_tile
+from ldl_backend.engine.pipeline import AlphaMode
+from ldl_backend.engine.runners import OnnxRunner, TileRunner, TorchRunner
+from ldl_backend.engine.tiled import TileSettings
+from ldl_backend.errors import LdlError
+from ldl_backend.models.descriptor import Architecture, ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 
-TileProgress = Callable[[int, int], None]
+# Context each tile keeps beyond its blend zone, in input pixels, and the blend width. Measured on real photos
+# with realesrgan-x4plus (benchmarks/tiling_accuracy.py): see default_overlap.
+DEFAULT_BLEND = 16
+
+
+class Backend(str, Enum):
+    TORCH = "torch"
+    ONNX = "onnx"
 
 
 @dataclass(frozen=True)
-class TileSettings:
-    tile: int = 192
-    margin: int = 16
+class EngineOptions:
+    """What the user may choose; None means automatic."""
+
+    device: str | None = None
+    precision: Precision | None = None
+    backend: Backend = Backend.TORCH
+    tile: int | None = None
+    overlap: int | None = None
+    blend: int = DEFAULT_BLEND
+    alpha_mode: AlphaMode = AlphaMode.RESIZE
+    threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.tile < 8:
-            raise ValueError(f"tile size must be at least 8 pixels, not {self.tile}")
-        if self.margin < 0:
-            raise ValueError(f"tile margin must be >= 0, not {self.margin}")
+        if self.tile is not None and self.tile < 16:
+            raise ValueError(f"tile size must be at least 16 pixels, not {self.tile}")
+        if self.overlap is not None and self.overlap < 0:
+            raise ValueError(f"overlap must be >= 0, not {self.overlap}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, not {self.threads}")
 
 
-def upscale_array(
-    model: LoadedModel,
-    image: np.ndarray,
-    target: ComputeTarget,
-    tiles: TileSettings | None = None,
-    progress: TileProgress | None = None,
-) -> np.ndarray:
-    """Upscale ``image`` (H×W×C float32 in [0, 1], C = the model's channels) to (H·s)×(W·s)×C float32 in [0, 1]."""
-    tiles = tiles or TileSettings()
+@dataclass(frozen=True)
+class PreparedEngine:
+    runner: TileRunner
+    settings: TileSettings
+    target: ComputeTarget
+
+
+def default_overlap(descriptor: ModelDescriptor) -> int:
+    """Overlap (input pixels, blend zone included) that keeps tiled output close to untiled output.
+
+    Measured with ``benchmarks/tiling_accuracy.py`` (fp32, 2×2 tiles of 128 on 192² crops of two photos):
+    realesrgan-x4plus differs from untiled by mean 0.12 / p99.9 4 / max 15 levels at overlap 48, 0.06–0.09 / 2–3 /
+    9 at 64 and 0.06–0.09 / 1–2 / 4–9 at 80; the compact model is exact (max 1 level, rounding) from overlap 40.
+    Convolutional nets get twice their exact field plus the blend when it is small (compact), RRDBNet 80 (its
+    theoretical field, 348 px, would make tiling pointless); SwinIR's window padding changes with the tile, so
+    it gets four windows of context.
+    """
+    if descriptor.architecture is Architecture.SRVGG_COMPACT:
+        return 2 * descriptor.receptive_field + DEFAULT_BLEND
+    if descriptor.architecture is Architecture.SWINIR:
+        return 8 * descriptor.size_multiple + DEFAULT_BLEND
+    return 64 + DEFAULT_BLEND
+
+
+def prepare_engine(
+    model: LoadedModel, options: EngineOptions, onnx_file: Callable[[], Path] | None = None
+) -> PreparedEngine:
+    """Choose device and precision, build the runner and the tile settings. Raises ``LdlError`` with a hint."""
     descriptor = model.descriptor
-    height, width, channels = image.shape
-    if channels != descriptor.in_channels:
-        raise ValueError(f"the model takes {descriptor.in_channels} channels, the image has {channels}")
-    scale = descriptor.scale
-    network = model.network.to(target.device)
-    output = np.empty((height * scale, width * scale, channels), dtype=np.float32)
-    starts_y = list(range(0, height, tiles.tile))
-    starts_x = list(range(0, width, tiles.tile))
-    total = len(starts_y) * len(starts_x)
-    done = 0
-    for y0 in starts_y:
-        for x0 in starts_x:
-            y1, x1 = min(y0 + tiles.tile, height), min(x0 + tiles.tile, width)
-            cy0, cx0 = max(y0 - tiles.margin, 0), max(x0 - tiles.margin, 0)
-            cy1, cx1 = min(y1 + tiles.margin, height), min(x1 + tiles.margin, width)
-            result = run_network(model, image[cy0:cy1, cx0:cx1], target, network)
-            top, left = (y0 - cy0) * scale, (x0 - cx0) * scale
-            output[y0 * scale : y1 * scale, x0 * scale : x1 * scale] = result[
-                top : top + (y1 - y0) * scale, left : left + (x1 - x0) * scale
-            ]
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    return output
-
-
-def run_network(
-    model: LoadedModel, patch: np.ndarray, target: ComputeTarget, network: torch.nn.Module | None = None
-) -> np.ndarray:
-    """One forward pass on an H×W×C float32 patch, padded (reflect) to the size multiple and cropped back."""
-    descriptor = model.descriptor
-    network = network or model.network.to(target.device)
-    height, width = patch.shape[:2]
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    runner: TileRunner
+    if options.backend is Backend.ONNX:
+        if options.precision not in (None, Precision.FP32):
+            raise LdlError("the ONNX backend runs in fp32", "drop --precision or use --backend torch")
+        if onnx_file is None:
+            raise LdlError("no ONNX file for this model", "export one with `ldl models export-onnx`")
+        device = options.device or "cpu"
+        target = ComputeTarget(torch.device("cuda" if device == "cuda" else "cpu"), Precision.FP32)
+        runner = OnnxRunner(onnx_file(), descriptor.scale, device, options.threads)
+    else:
+        target = choose_target(descriptor, options.device, options.precision)
+        runner = TorchRunner(model.network, descriptor, target)
+    overlap = default_overlap(descriptor) if options.overlap is None else options.overlap
+    tile = options.tile if options.tile is not None else automatic_tile(descriptor, target)
     multiple = descriptor.size_multiple
-    pad_h, pad_w = (-height) % multiple, (-width) % multiple
-    tensor = torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1)))[None].to(target.device)
-    if pad_h or pad_w:
-        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-        tensor = torch.nn.functional.pad(tensor, (0, pad_w, 0, pad_h), mode=mode)
-    dtype = target.autocast_dtype
-    with torch.inference_mode(), torch.autocast(target.device.type, dtype=dtype, enabled=dtype is not None):
-        result = network(tensor)[..., : height * descriptor.scale, : width * descriptor.scale]
-        return result.float().clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy()
+    tile = max(tile, overlap + 2 * multiple + 1)
+    settings = TileSettings(
+        tile=tile,
+        overlap=overlap,
+        blend=min(options.blend, overlap),
+        multiple=multiple,
+        fixed=options.tile is not None,
+    )
+    return PreparedEngine(runner, settings, target)
+
+
+def run_untiled(model: LoadedModel, image: np.ndarray, target: ComputeTarget) -> np.ndarray:
+    """Reference: one forward pass over a whole H×W×C float32 image (padded to the size multiple, cropped back)."""
+    descriptor = model.descriptor
+    height, width = image.shape[:2]
+    multiple = descriptor.size_multiple
+    padded = np.pad(image, ((0, (-height) % multiple), (0, (-width) % multiple), (0, 0)), mode="reflect")
+    runner = TorchRunner(model.network, descriptor, target)
+    result = runner.run(np.ascontiguousarray(padded.transpose(2, 0, 1))[None])[0].transpose(1, 2, 0)
+    return result[: height * descriptor.scale, : width * descriptor.scale]

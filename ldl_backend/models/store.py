@@ -31,6 +31,7 @@ from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.detection import ArchitectureRegistry, DetectedModel, default_registry
 from ldl_backend.models.download import ProgressCallback, download_verified
 from ldl_backend.models.formats.ncnn import load_ncnn
+from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.formats.pth import WeightsKey
 from ldl_backend.models.formats.safetensors_file import read_safetensors, write_safetensors
 from ldl_backend.models.loading import LoadedModel, read_state_dict
@@ -162,12 +163,21 @@ class ModelStore:
             self._write_weights(name, detected, source.url)
         return self.path_of(name)
 
+    def onnx_file(self, name: str, model: LoadedModel) -> Path:
+        """The model's ONNX export, cached beside its weights (exported and checked on first use)."""
+        path = self.root / "onnx" / f"{check_model_name(name)}.onnx"
+        weights = self.path_of(name)
+        if not path.is_file() or (weights.is_file() and path.stat().st_mtime < weights.stat().st_mtime):
+            export_onnx(model, path)
+        return path
+
     def remove(self, name: str) -> None:
         """Uninstall: imported entries disappear; built-in ones stay listed, their weights are deleted."""
         entry = self.catalog().get(name)
         if isinstance(entry.source, ImportedSource):
             self._save_imported([e for e in self._imported_entries() if e.name != name])
         self.path_of(name).unlink(missing_ok=True)
+        (self.root / "onnx" / f"{name}.onnx").unlink(missing_ok=True)
 
     # -- internals -----------------------------------------------------------------------------------------
     def _convert_packaged(self, entry: CatalogEntry, source: PackagedNcnnSource) -> None:

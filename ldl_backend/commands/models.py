@@ -1,0 +1,128 @@
+"""``ldl models``: list, import, fetch, info, remove, export-onnx."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ldl_backend.commands.upscale import resolve_model
+from ldl_backend.models.formats.onnx_export import export_onnx
+from ldl_backend.models.formats.pth import WeightsKey
+from ldl_backend.models.store import ModelStore
+
+
+def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    listing = models.add_parser("list", help="the catalog and what is installed")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=list_models)
+    importing = models.add_parser("import", help="register a .pth, .safetensors or ncnn .param file")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--name", help="catalog name (default: from the file name)")
+    importing.add_argument(
+        "--weights",
+        type=WeightsKey,
+        choices=list(WeightsKey),
+        default=WeightsKey.AUTO,
+        help="which weights of a BasicSR checkpoint: auto picks params when both exist",
+    )
+    importing.set_defaults(handler=import_model)
+    for name, handler, text in (
+        ("fetch", fetch_model, "download a listed model and verify its sha256"),
+        ("info", model_info, "describe a model"),
+        ("remove", remove_model, "uninstall a model"),
+    ):
+        command = models.add_parser(name, help=text)
+        command.add_argument("name")
+        command.set_defaults(handler=handler)
+    export = models.add_parser("export-onnx", help="export a model to ONNX (checked against PyTorch)")
+    export.add_argument("name", help="catalog name or a model file")
+    export.add_argument("output", type=Path)
+    export.add_argument("--opset", type=int, default=17)
+    export.set_defaults(handler=export_model)
+
+
+def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
+    rows = store.list()
+    if arguments.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": s.entry.name,
+                        "architecture": s.entry.architecture.value,
+                        "scale": s.entry.scale,
+                        "role": s.entry.role.value,
+                        "installed": s.installed,
+                        "offline": s.available_offline,
+                        "licence": s.entry.licence,
+                        "source": s.entry.source.describe(),
+                    }
+                    for s in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for status in rows:
+        state = "installed" if status.installed else "built in" if status.available_offline else "not installed"
+        print(
+            f"{status.entry.name:26} {status.entry.architecture.value:16} ×{status.entry.scale}  {state:13} "
+            f"{status.entry.description}"
+        )
+    return 0
+
+
+def import_model(arguments: argparse.Namespace, store: ModelStore) -> int:
+    entry = store.import_file(arguments.file, arguments.name, arguments.weights)
+    print(f"imported {arguments.file.name} as {entry.name} ({entry.architecture.value} ×{entry.scale})")
+    return 0
+
+
+def fetch_model(arguments: argparse.Namespace, store: ModelStore) -> int:
+    def report(received: int, total: int | None) -> None:
+        size = f"/{total >> 20} MiB" if total else " MiB"
+        print(f"\r  {received >> 20}{size}", end="", flush=True)
+
+    path = store.fetch(arguments.name, report)
+    print(f"\ninstalled {arguments.name} at {path}")
+    return 0
+
+
+def model_info(arguments: argparse.Namespace, store: ModelStore) -> int:
+    status = store.status(arguments.name)
+    entry = status.entry
+    sha = getattr(entry.source, "sha256", None) or getattr(entry.source, "bin_sha256", None)
+    lines = [
+        f"name:         {entry.name}",
+        f"architecture: {entry.architecture.value}",
+        f"scale:        ×{entry.scale}",
+        f"role:         {entry.role.value}",
+        f"licence:      {entry.licence}",
+        f"source:       {entry.source.describe()}",
+        f"sha256:       {sha or 'not published'}",
+        f"installed:    {status.path if status.installed else 'no'}",
+    ]
+    if status.installed:
+        descriptor = store.load(arguments.name).descriptor
+        lines += [
+            f"detected:     {descriptor.config}",
+            f"size multiple {descriptor.size_multiple}, receptive field {descriptor.receptive_field} px, "
+            f"fp16 {descriptor.supports_fp16}, bf16 {descriptor.supports_bf16}",
+        ]
+    print("\n".join(lines))
+    return 0
+
+
+def remove_model(arguments: argparse.Namespace, store: ModelStore) -> int:
+    store.remove(arguments.name)
+    print(f"removed {arguments.name}")
+    return 0
+
+
+def export_model(arguments: argparse.Namespace, store: ModelStore) -> int:
+    model, _ = resolve_model(arguments.name, store)
+    check = export_onnx(model, arguments.output, opset=arguments.opset)
+    worst = max(check.max_abs_difference.values())
+    print(f"wrote {arguments.output} (ONNX Runtime matches PyTorch within {worst:.1e})")
+    return 0

@@ -1,0 +1,167 @@
+"""``ldl upscale``: files and folders in, upscaled files out, one clear line per failure, a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ldl_backend.commands.batch import collect_inputs, plan_outputs
+from ldl_backend.engine.device import Precision
+from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult, upscale_file
+from ldl_backend.engine.pipeline import AlphaMode, OutputSize
+from ldl_backend.engine.progress import Progress
+from ldl_backend.engine.upscale import Backend, EngineOptions, PreparedEngine, prepare_engine
+from ldl_backend.errors import LdlError
+from ldl_backend.models.catalog import DEFAULT_MODEL
+from ldl_backend.models.formats.onnx_export import export_onnx
+from ldl_backend.models.loading import LoadedModel, load_model
+from ldl_backend.models.store import ModelStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
+    parser.add_argument("-o", "--output", type=Path, help="output file (one input) or folder")
+    parser.add_argument("-m", "--model", default=DEFAULT_MODEL, help="catalog name or a model file")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=float, help="final scale, e.g. 2 from a ×4 model (default: the model's)")
+    size.add_argument("--width", type=int, help="final width in pixels (height follows unless --height)")
+    parser.add_argument("--height", type=int, help="final height in pixels")
+    parser.add_argument("--tile", default="auto", help="tile size in input pixels, or auto (from free memory)")
+    parser.add_argument("--precision", default="auto", choices=["auto", *(p.value for p in Precision)])
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--backend", type=Backend, default=Backend.TORCH, choices=list(Backend))
+    parser.add_argument(
+        "--alpha",
+        type=AlphaMode,
+        default=AlphaMode.RESIZE,
+        choices=list(AlphaMode),
+        help="upscale transparency with a bicubic resize (default) or the model",
+    )
+    parser.add_argument("--format", choices=["png", "tiff", "jpeg", "webp"], help="output format (default: input's)")
+    parser.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (1-100)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders of folder inputs")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_OUTPUT_PIXELS,
+        help="refuse outputs larger than this many pixels (default: 1 gigapixel)",
+    )
+
+
+def options_from(arguments: argparse.Namespace) -> tuple[EngineOptions, OutputSize | None]:
+    try:
+        tile = None if arguments.tile == "auto" else int(arguments.tile)
+        options = EngineOptions(
+            device=None if arguments.device == "auto" else arguments.device,
+            precision=None if arguments.precision == "auto" else Precision(arguments.precision),
+            backend=arguments.backend,
+            tile=tile,
+            alpha_mode=arguments.alpha,
+            threads=arguments.threads,
+        )
+        output_size = None
+        if arguments.scale is not None or arguments.width is not None or arguments.height is not None:
+            output_size = OutputSize(arguments.scale, arguments.width, arguments.height)
+    except ValueError as error:
+        raise LdlError(f"invalid option: {error}", "see `ldl upscale --help`") from error
+    if not 1 <= arguments.quality <= 100:
+        raise LdlError(f"--quality must be between 1 and 100, not {arguments.quality}", "")
+    return options, output_size
+
+
+def resolve_model(reference: str, store: ModelStore) -> tuple[LoadedModel, str | None]:
+    """(model, catalog name or None for a file)."""
+    path = Path(reference)
+    if reference not in store.catalog() and (path.suffix or path.exists()):
+        return load_model(path), None
+    return store.load(reference), reference
+
+
+def run(arguments: argparse.Namespace, store: ModelStore) -> int:
+    options, output_size = options_from(arguments)
+    inputs = collect_inputs(arguments.inputs, arguments.recursive)
+    if not inputs:
+        raise LdlError("no images found in the given folders", "supported: PNG, JPEG, WebP, TIFF, BMP")
+    model, catalog_name = resolve_model(arguments.model, store)
+    with tempfile.TemporaryDirectory(prefix="ldl-") as scratch:
+
+        def onnx_file() -> Path:
+            if catalog_name is not None:
+                return store.onnx_file(catalog_name, model)
+            export_onnx(model, Path(scratch) / "model.onnx")  # a model file outside the catalog: not cached
+            return Path(scratch) / "model.onnx"
+
+        engine = prepare_engine(model, options, onnx_file)
+        return _run_batch(arguments, engine, model, output_size, inputs)
+
+
+def _run_batch(
+    arguments: argparse.Namespace,
+    engine: PreparedEngine,
+    model: LoadedModel,
+    output_size: OutputSize | None,
+    inputs: list[tuple[Path, Path]],
+) -> int:
+    label = _size_label(model.descriptor.scale, output_size)
+    items = plan_outputs(inputs, arguments.output, label, arguments.format)
+    print(
+        f"{len(items)} image(s) with {arguments.model} ({model.descriptor.summary()}) on "
+        f"{engine.runner.description}, tile {engine.settings.tile}, overlap {engine.settings.overlap}",
+        file=sys.stderr,
+    )
+    done: list[FileResult] = []
+    failed = 0
+    overall = tqdm(total=len(items), unit="image", desc="all", disable=len(items) < 2, file=sys.stderr)
+    for item in items:
+        job = FileJob(
+            item.source,
+            item.destination,
+            output_size,
+            arguments.alpha,
+            arguments.format,
+            arguments.quality,
+            arguments.overwrite,
+            arguments.max_pixels,
+        )
+        bar = tqdm(total=0, unit="tile", desc=item.source.name, leave=False, file=sys.stderr)
+
+        def report(progress: Progress, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
+            bar.total = progress.total
+            bar.n = progress.done
+            bar.refresh()
+
+        try:
+            result = upscale_file(job, engine, report)
+        except LdlError as error:
+            failed += 1
+            tqdm.write(
+                f"failed: {item.source}: {error.message}" + (f" ({error.hint})" if error.hint else ""), file=sys.stderr
+            )
+        else:
+            done.append(result)
+            tqdm.write(
+                f"{result.source.name} → {result.destination} ({result.output_size[0]}×"
+                f"{result.output_size[1]}, {result.seconds:.1f} s)",
+                file=sys.stderr,
+            )
+        finally:
+            bar.close()
+            overall.update(1)
+    overall.close()
+    seconds = sum(result.seconds for result in done)
+    print(f"{len(done)} done, {failed} failed in {seconds:.1f} s", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _size_label(model_scale: int, output_size: OutputSize | None) -> str:
+    if output_size is None:
+        return f"_x{model_scale}"
+    if output_size.scale is not None:
+        return f"_x{output_size.scale:g}"
+    return "_" + "x".join(str(v) for v in (output_size.width, output_size.height) if v is not None)

@@ -1,0 +1,86 @@
+"""One file in, one file out: the budget check before decoding, the upscale, the atomic write.
+
+The CLI and the server's worker both call ``upscale_file``, so a CLI result and a server result are identical.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ldl_backend.engine.pipeline import AlphaMode, OutputSize, upscale_image
+from ldl_backend.engine.progress import CancelToken, ProgressCallback
+from ldl_backend.engine.upscale import PreparedEngine
+from ldl_backend.errors import ImageTooLargeError, OutputExistsError
+from ldl_backend.imageio import probe_image, read_image, write_image
+
+# 1 gigapixel out: a 24-megapixel photo ×4 is 384 MP. Above it, memory (≥ 3 GB for 8-bit RGB) and time explode.
+DEFAULT_MAX_OUTPUT_PIXELS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class FileJob:
+    source: Path
+    destination: Path
+    output_size: OutputSize | None = None
+    alpha_mode: AlphaMode = AlphaMode.RESIZE
+    file_format: str | None = None
+    quality: int = 95
+    overwrite: bool = False
+    max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS
+
+
+@dataclass(frozen=True)
+class FileResult:
+    source: Path
+    destination: Path
+    input_size: tuple[int, int]
+    output_size: tuple[int, int]
+    seconds: float
+
+
+def upscale_file(
+    job: FileJob,
+    engine: PreparedEngine,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> FileResult:
+    """Read, upscale and write one image. Nothing is written unless everything succeeded.
+
+    Raises ``OutputExistsError`` before any work when the destination exists and ``overwrite`` is off,
+    ``ImageTooLargeError`` before decoding when the input or output is over the pixel budget, and the reader's,
+    engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
+    """
+    started = time.perf_counter()
+    if job.destination.exists() and not job.overwrite:
+        raise OutputExistsError(f"{job.destination} already exists", "pass --overwrite to replace it")
+    info = probe_image(job.source)
+    scale = engine.runner.scale
+    model_size = (info.width * scale, info.height * scale)
+    final = (job.output_size or OutputSize()).resolve(info.width, info.height, scale)
+    largest = max(model_size[0] * model_size[1], final[0] * final[1])
+    if largest > job.max_output_pixels:
+        raise ImageTooLargeError(
+            f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a "
+            f"{largest / 1e6:.0f}-megapixel image, over the {job.max_output_pixels / 1e6:.0f}-megapixel limit",
+            "crop or shrink the input, ask for a smaller --scale, or raise --max-pixels",
+        )
+    image = read_image(job.source, max_pixels=job.max_output_pixels)
+    result = upscale_image(
+        image,
+        engine.runner,
+        engine.settings,
+        alpha_mode=job.alpha_mode,
+        output_size=job.output_size,
+        progress=progress,
+        cancel=cancel,
+    )
+    write_image(job.destination, result, file_format=job.file_format, quality=job.quality, overwrite=job.overwrite)
+    return FileResult(
+        job.source,
+        job.destination,
+        (image.width, image.height),
+        (result.width, result.height),
+        time.perf_counter() - started,
+    )

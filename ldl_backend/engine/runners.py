@@ -1,0 +1,117 @@
+"""Runners turn a batch of float tiles into upscaled tiles; the engine knows nothing else about the runtime.
+
+Contract: ``run(batch)`` takes N×C×h×w float32 in [0, 1] (h, w multiples of the model's size multiple) and
+returns N×C×(h·s)×(w·s) float32 clamped to [0, 1]. Out-of-memory errors propagate unchanged (the engine
+recognises them by type and shrinks the tile).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ldl_backend.engine.device import ComputeTarget
+from ldl_backend.engine.oom import release_cached_memory
+from ldl_backend.errors import LdlError
+from ldl_backend.models.descriptor import Architecture, ModelDescriptor
+
+
+class TileRunner(Protocol):
+    scale: int
+    description: str
+
+    def run(self, batch: np.ndarray) -> np.ndarray: ...
+
+    def release_memory(self) -> None: ...
+
+
+class TorchRunner:
+    """PyTorch on CPU, CUDA or MPS, in fp32 or under autocast (fp16/bf16), channels-last for convolutional nets."""
+
+    def __init__(self, network: torch.nn.Module, descriptor: ModelDescriptor, target: ComputeTarget) -> None:
+        self.scale = descriptor.scale
+        self._target = target
+        # Convolution kernels (oneDNN on CPU, cuDNN) are faster on NHWC; SwinIR's attention is not convolutional.
+        self._channels_last = descriptor.architecture is not Architecture.SWINIR
+        network = network.to(target.device)
+        if self._channels_last:
+            network = network.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
+        self._network = network.eval()
+        self.description = f"PyTorch {target.device} {target.precision.value}"
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        tensor = torch.from_numpy(batch).to(self._target.device)
+        if self._channels_last:
+            tensor = tensor.contiguous(memory_format=torch.channels_last)
+        dtype = self._target.autocast_dtype
+        device_type = self._target.device.type
+        with torch.inference_mode(), torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
+            result = self._network(tensor).float().clamp_(0.0, 1.0)
+        return result.cpu().numpy()
+
+    def release_memory(self) -> None:
+        release_cached_memory(self._target.device)
+
+
+class ResizeRunner:
+    """A classical bicubic upscale through the same tiling (used for alpha and for comparisons)."""
+
+    def __init__(self, scale: int) -> None:
+        self.scale = scale
+        self.description = f"bicubic ×{scale}"
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            tensor = torch.from_numpy(batch)
+            result = F.interpolate(tensor, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            return result.clamp_(0.0, 1.0).numpy()
+
+    def release_memory(self) -> None:
+        pass
+
+
+ONNX_PROVIDERS = {
+    "cpu": ("CPUExecutionProvider",),
+    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "directml": ("DmlExecutionProvider", "CPUExecutionProvider"),
+    "coreml": ("CoreMLExecutionProvider", "CPUExecutionProvider"),
+}
+
+
+class OnnxRunner:
+    """ONNX Runtime (fp32) on the CPU, or CUDA/DirectML/CoreML when those providers are installed."""
+
+    def __init__(self, model_file: Path, scale: int, device: str = "cpu", threads: int | None = None) -> None:
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise LdlError("the ONNX backend needs onnxruntime", "pip install 'ldl-studio[onnx]'") from error
+        wanted = ONNX_PROVIDERS.get(device)
+        if wanted is None:
+            raise LdlError(f"unknown ONNX device {device!r}", f"use one of {', '.join(ONNX_PROVIDERS)}")
+        available = set(onnxruntime.get_available_providers())
+        if wanted[0] not in available:
+            raise LdlError(
+                f"ONNX Runtime has no {wanted[0]} here (available: {', '.join(sorted(available))})",
+                "install the onnxruntime build for that device, or use --device cpu",
+            )
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=[p for p in wanted if p in available]
+        )
+        self._input = self._session.get_inputs()[0].name
+        self.scale = scale
+        self.description = f"ONNX Runtime {wanted[0].removesuffix('ExecutionProvider')} fp32"
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        (result,) = self._session.run(None, {self._input: np.ascontiguousarray(batch, dtype=np.float32)})
+        return np.clip(np.asarray(result, dtype=np.float32), 0.0, 1.0)
+
+    def release_memory(self) -> None:
+        pass

@@ -1,0 +1,145 @@
+"""Run a tile runner over a whole plane, tile by tile, with seam blending and out-of-memory recovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldl_backend.engine.assembly import Finalize, TileAssembler
+from ldl_backend.engine.oom import is_out_of_memory
+from ldl_backend.engine.progress import ProgressTracker
+from ldl_backend.engine.runners import TileRunner
+from ldl_backend.engine.tiling import TilePlan
+from ldl_backend.errors import LdlError
+from ldl_backend.imageio.image import dtype_max
+
+
+class OutOfMemoryError(LdlError):
+    code = "out_of_memory"
+
+
+@dataclass(frozen=True)
+class TileSettings:
+    """``tile``: largest tile side in input pixels; ``fixed``: the user chose it, so never shrink it.
+    ``overlap``: input pixels shared by neighbouring tiles; ``blend``: width of the smooth seam inside it."""
+
+    tile: int
+    overlap: int
+    blend: int = 16
+    multiple: int = 1
+    fixed: bool = False
+    min_tile: int = 32
+
+    def __post_init__(self) -> None:
+        if self.overlap < 0 or self.blend < 0:
+            raise ValueError("overlap and blend must be >= 0")
+        if self.tile <= self.overlap:
+            raise ValueError(f"tile size {self.tile} must be larger than the overlap {self.overlap}")
+
+
+class TiledUpscaler:
+    """Upscales planes (H×W×C arrays of any supported dtype) through one runner.
+
+    Tiles are cut from the source with reflect padding and converted to float32 one at a time, so the source is
+    never copied whole. After an out-of-memory error the failed tile is split into smaller tiles and the smaller
+    size is kept for the rest of the job (unless the tile size was fixed by the user).
+    """
+
+    def __init__(self, runner: TileRunner, settings: TileSettings, tracker: ProgressTracker) -> None:
+        self._runner = runner
+        self._settings = settings
+        self._tracker = tracker
+        self.tile = settings.tile
+
+    def plan(self, height: int, width: int) -> TilePlan:
+        s = self._settings
+        return TilePlan.build(height, width, self.tile, s.overlap, s.blend, s.multiple)
+
+    def upscale(
+        self,
+        source: np.ndarray,
+        output: np.ndarray,
+        *,
+        stage: str,
+        premultiply: np.ndarray | None = None,
+        finalize: Finalize | None = None,
+        model_channels: int = 3,
+    ) -> None:
+        """Upscale ``source`` (H×W×C) into ``output`` ((H·s)×(W·s)×C, any supported dtype).
+
+        ``premultiply``: an H×W alpha plane (same dtype as the source) the colour is multiplied by before the model.
+        Gray sources (C = 1) are repeated to ``model_channels`` and averaged back.
+        """
+        height, width = source.shape[:2]
+        plan = self.plan(height, width)
+        assembler = TileAssembler(plan, self._runner.scale, output, finalize)
+        scale_in = 1.0 / dtype_max(source.dtype)
+        for row in plan.rows:
+            for column in plan.columns:
+                self._tracker.check()
+                tile = _cut(source, row.start, row.end, column.start, column.end, scale_in)
+                if premultiply is not None:
+                    alpha = _cut(premultiply[..., None], row.start, row.end, column.start, column.end, scale_in)
+                    tile *= alpha
+                if tile.shape[2] != model_channels:
+                    tile = np.repeat(tile, model_channels, axis=2)
+                result = self._run(np.ascontiguousarray(tile.transpose(2, 0, 1)))
+                upscaled = result.transpose(1, 2, 0)
+                if source.shape[2] == 1 and model_channels != 1:
+                    upscaled = upscaled.mean(axis=2, keepdims=True)
+                assembler.add(np.ascontiguousarray(upscaled, dtype=np.float32))
+                self._tracker.tile_done(stage)
+
+    def _run(self, tile: np.ndarray) -> np.ndarray:
+        """C×h×w float32 → C×(h·s)×(w·s), splitting the tile when the device runs out of memory."""
+        height, width = tile.shape[1:]
+        if max(height, width) <= self.tile:
+            try:
+                return self._runner.run(tile[None])[0]
+            except Exception as error:
+                if not is_out_of_memory(error):
+                    raise
+                self._runner.release_memory()
+                self._shrink(max(height, width), error)
+        # Split this tile with the (now smaller) tile size and blend its pieces like any other tiles.
+        plan = self.plan(height, width)
+        scale = self._runner.scale
+        pieces = np.empty((height * scale, width * scale, tile.shape[0]), dtype=np.float32)
+        assembler = TileAssembler(plan, scale, pieces)
+        for row in plan.rows:
+            for column in plan.columns:
+                self._tracker.check()
+                part = tile[:, row.start : row.end, column.start : column.end]
+                assembler.add(self._run(np.ascontiguousarray(part)).transpose(1, 2, 0))
+        return pieces.transpose(2, 0, 1)
+
+    def _shrink(self, failed: int, error: BaseException) -> None:
+        s = self._settings
+        if s.fixed:
+            raise OutOfMemoryError(
+                f"out of memory with tile size {s.tile} on {self._runner.description}",
+                "use a smaller --tile, or --tile auto to let the engine shrink it",
+            ) from error
+        smaller = max(s.multiple, (failed // 2) // s.multiple * s.multiple)
+        if smaller < s.min_tile or smaller <= s.overlap:
+            raise OutOfMemoryError(
+                f"out of memory even with tiles of {failed} pixels on {self._runner.description}",
+                "close other programs using the device, use --device cpu, or a smaller model",
+            ) from error
+        self.tile = smaller
+
+
+def _cut(source: np.ndarray, top: int, bottom: int, left: int, right: int, scale_in: float) -> np.ndarray:
+    """The region [top, bottom) × [left, right) as float32 in [0, 1], reflect-padded beyond the source."""
+    height, width = source.shape[:2]
+    region = source[top : min(bottom, height), left : min(right, width)].astype(np.float32)
+    if source.dtype != np.float32 or scale_in != 1.0:
+        region *= np.float32(scale_in)
+    else:
+        np.clip(region, 0.0, 1.0, out=region)
+    pad_bottom, pad_right = bottom - min(bottom, height), right - min(right, width)
+    if pad_bottom or pad_right:
+        mode = "reflect" if pad_bottom < region.shape[0] and pad_right < region.shape[1] else "symmetric"
+        region = np.pad(region, ((0, pad_bottom), (0, pad_right), (0, 0)), mode=mode)
+    return region
