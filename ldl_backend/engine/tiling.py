@@ -55,9 +55,7 @@ def plan_axis(length: int, tile: int, overlap: int, blend: int, multiple: int = 
     if tile >= padded:
         return (AxisTile(0, padded, 0, padded, 0, padded),)
     if tile - overlap < multiple:
-        raise ValueError(
-            f"tile size {tile} must exceed the overlap {overlap} by at least the size multiple {multiple}"
-        )
+        raise ValueError(f"tile size {tile} must exceed the overlap {overlap} by at least the size multiple {multiple}")
     size, starts = _spread(padded, tile, overlap, multiple)
     # Seam k lies in the middle of the overlap between tiles k and k+1; blend zones must not touch each other.
     centres = [(starts[k + 1] + starts[k] + size) // 2 for k in range(len(starts) - 1)]
