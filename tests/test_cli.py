@@ -90,3 +90,74 @@ def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
     write_atomically(target, b"x")
     assert target.stat().st_mode & 0o644 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+def _bomb_png(path: Path) -> Path:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_batch_goes_on_past_bad_files_and_reports_each(
+    tmp_path: Path, tiny_compact: SRVGGNetCompact, capsys: pytest.CaptureFixture[str]
+) -> None:
+    torch.save(tiny_compact.state_dict(), tmp_path / "compact.pth")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _photo(folder / "good.png")
+    good_png = (folder / "good.png").read_bytes()
+    good_jpeg = tmp_path / "g.jpg"
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(good_jpeg)
+    bad = {
+        "empty.png": b"",
+        "noise.png": np.random.default_rng(0).integers(0, 256, 500, dtype=np.uint8).tobytes(),
+        "truncated.png": good_png[: len(good_png) // 2],
+        "truncated.jpg": good_jpeg.read_bytes()[:300],
+        "vector.tif": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",
+    }
+    for name, payload in bad.items():
+        (folder / name).write_bytes(payload)
+    _bomb_png(folder / "bomb.png")
+    output = tmp_path / "out"
+
+    code = main(["upscale", str(folder), "-o", str(output), "-m", str(tmp_path / "compact.pth"), "--tile", "64"])
+
+    assert code == 1
+    assert sorted(p.name for p in output.iterdir()) == ["good_x4.png"]
+    errors = capsys.readouterr().err
+    for name in [*bad, "bomb.png"]:
+        assert f"failed: {folder / name}" in errors
+    assert "1 done, 6 failed" in errors
+    (bomb_line,) = [line for line in errors.splitlines() if f"failed: {folder / 'bomb.png'}" in line]
+    assert "40000×40000" in bomb_line and "limit" in bomb_line
+
+
+def test_existing_output_is_kept_unless_overwrite(tmp_path: Path, tiny_compact: SRVGGNetCompact) -> None:
+    torch.save(tiny_compact.state_dict(), tmp_path / "compact.pth")
+    source = _photo(tmp_path / "in.png")
+    output = tmp_path / "out.png"
+    output.write_bytes(b"precious")
+    arguments = ["upscale", str(source), "-o", str(output), "-m", str(tmp_path / "compact.pth")]
+    assert main(arguments) == 1
+    assert output.read_bytes() == b"precious"
+    assert main([*arguments, "--overwrite"]) == 0
+    with Image.open(output) as result:
+        assert result.size == (96, 80)
+
+
+def test_bad_options_are_refused_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _photo(tmp_path / "in.png")
+    assert main(["upscale", str(source), "--tile", "huge"]) == 2
+    assert "invalid option" in capsys.readouterr().err
+    assert main(["upscale", str(source), "--scale", "2", "--height", "10"]) == 2
+    assert main(["upscale", str(source), "--device", "cpu", "--precision", "fp16"]) == 2
+    assert "fp16 is not supported on the CPU" in capsys.readouterr().err
+    assert main(["upscale", str(tmp_path / "missing.png")]) == 2

@@ -62,8 +62,8 @@ def upscale_file(
     largest = max(model_size[0] * model_size[1], final[0] * final[1])
     if largest > job.max_output_pixels:
         raise ImageTooLargeError(
-            f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a "
-            f"{largest / 1e6:.0f}-megapixel image, over the {job.max_output_pixels / 1e6:.0f}-megapixel limit",
+            f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a {largest:,}-pixel "
+            f"image, over the limit of {job.max_output_pixels:,} pixels",
             "crop or shrink the input, ask for a smaller --scale, or raise --max-pixels",
         )
     image = read_image(job.source, max_pixels=job.max_output_pixels)
