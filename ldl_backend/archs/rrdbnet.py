@@ -19,6 +19,10 @@ from torch.nn import functional as F
 _UNSHUFFLE_FOR_SCALE = {4: 1, 2: 2, 1: 4}
 _RESIDUAL_SCALE = 0.2
 _SLOPE = 0.2
+# Upsampling in strips of this many body rows; the 3×3 convolutions after the ×2 and ×4 upsamplings reach
+# 1/2 + 3/4 of a body row, so two rows of halo make every strip exact.
+_STRIP_ROWS = 32
+_HALO_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,19 @@ class RRDBNet(nn.Module):
         feat = F.pixel_unshuffle(x, unshuffle) if unshuffle > 1 else x
         feat = self.conv_first(feat)
         feat = feat + self.conv_body(self.body(feat))
+        rows = feat.shape[-2]
+        if self.training or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or rows <= 2 * _STRIP_ROWS:
+            return self._upsample(feat)
+        # At 4× the upsampling convolutions' feature maps are 16× the body's; running them in row strips
+        # (with enough halo for their 3×3 kernels) gives identical output with a fraction of the memory.
+        strips = []
+        for top in range(0, rows, _STRIP_ROWS):
+            start, end = max(0, top - _HALO_ROWS), min(rows, top + _STRIP_ROWS + _HALO_ROWS)
+            high = self._upsample(feat[..., start:end, :])
+            strips.append(high[..., (top - start) * 4 : (min(rows, top + _STRIP_ROWS) - start) * 4, :])
+        return torch.cat(strips, dim=-2)
+
+    def _upsample(self, feat: torch.Tensor) -> torch.Tensor:
         feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
         feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
         return self.conv_last(F.leaky_relu(self.conv_hr(feat), _SLOPE))

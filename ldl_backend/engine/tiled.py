@@ -88,7 +88,7 @@ class TiledUpscaler:
                 upscaled = result.transpose(1, 2, 0)
                 if source.shape[2] == 1 and model_channels != 1:
                     upscaled = upscaled.mean(axis=2, keepdims=True)
-                assembler.add(np.ascontiguousarray(upscaled, dtype=np.float32))
+                assembler.add(upscaled)  # any strides: the assembler's weighting makes its own copy
                 self._tracker.tile_done(stage)
 
     def _run(self, tile: np.ndarray) -> np.ndarray:

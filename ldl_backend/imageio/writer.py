@@ -23,7 +23,7 @@ from PIL import Image
 from ldl_backend.errors import ImageFileError, OutputExistsError
 from ldl_backend.imageio.formats import output_format
 from ldl_backend.imageio.image import ImageData
-from ldl_backend.imageio.png16 import encode_png16
+from ldl_backend.imageio.png_stream import write_png
 from ldl_backend.imageio.samples import float_to_uint16, to_uint8
 from ldl_backend.storage import atomic_output
 
@@ -102,14 +102,11 @@ def _check_side(image: ImageData, limit: int, label: str, name: str) -> None:
 
 def _write_png(stream: BinaryIO, image: ImageData, _quality: int) -> None:
     meta = image.metadata
-    if image.dtype == np.uint8:
-        _pillow_image(image.colour, image.alpha).save(stream, format="PNG", compress_level=6, **_pillow_metadata(image))
-        return
     colour, alpha = image.colour, image.alpha
     if image.dtype == np.float32:
         colour = float_to_uint16(colour)
         alpha = float_to_uint16(alpha) if alpha is not None else None
-    stream.write(encode_png16(colour, alpha, icc_profile=meta.icc_profile, exif=meta.exif, dpi=meta.dpi))
+    write_png(stream, colour, alpha, icc_profile=meta.icc_profile, exif=meta.exif, dpi=meta.dpi)
 
 
 def _write_tiff(stream: BinaryIO, image: ImageData, _quality: int) -> None:
