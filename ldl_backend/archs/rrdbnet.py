@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.jit._trace import is_tracing
 from torch.nn import functional as F
 
 # The network always upsamples ×4 after its body; scales 1 and 2 fold space into channels first.
@@ -111,7 +112,7 @@ class RRDBNet(nn.Module):
         feat = self.conv_first(feat)
         feat = feat + self.conv_body(self.body(feat))
         rows = feat.shape[-2]
-        if self.training or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or rows <= 2 * _STRIP_ROWS:
+        if self.training or is_tracing() or torch.onnx.is_in_onnx_export() or rows <= 2 * _STRIP_ROWS:
             return self._upsample(feat)
         # At 4× the upsampling convolutions' feature maps are 16× the body's; running them in row strips
         # (with enough halo for their 3×3 kernels) gives identical output with a fraction of the memory.
