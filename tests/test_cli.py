@@ -35,7 +35,7 @@ def test_upscale_with_an_imported_model_keeps_alpha(
     source = _photo(tmp_path / "in.png", mode="RGBA")
     output = tmp_path / "out.png"
 
-    assert main(["upscale", str(source), "-o", str(output), "-m", "tiny", "--tile", "16"]) == 0
+    assert main(["upscale", str(source), "-o", str(output), "-m", "tiny", "--tile", "32"]) == 0
 
     with Image.open(output) as result:
         assert result.size == (96, 80) and result.mode == "RGBA"
@@ -161,3 +161,10 @@ def test_bad_options_are_refused_with_a_hint(tmp_path: Path, capsys: pytest.Capt
     assert main(["upscale", str(source), "--device", "cpu", "--precision", "fp16"]) == 2
     assert "fp16 is not supported on the CPU" in capsys.readouterr().err
     assert main(["upscale", str(tmp_path / "missing.png")]) == 2
+
+
+def test_a_tile_smaller_than_the_overlap_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _photo(tmp_path / "in.png")
+    assert main(["upscale", str(source), "-m", "realesr-animevideov3", "--tile", "20"]) == 2
+    error = capsys.readouterr().err
+    assert "--tile 20 is too small" in error and "--tile 104 or more" in error

@@ -84,5 +84,7 @@ class SRVGGNetCompact(nn.Module):
         out = x
         for layer in self.body:
             out = layer(out)
-        out = self.upsampler(out)
-        return out + F.interpolate(x, scale_factor=self.config.scale, mode="nearest")
+        base = F.interpolate(x, scale_factor=self.config.scale, mode="nearest")
+        # Adding into the upscaled input (not out + base) saves one output-sized tensor, which is what
+        # dominates this small network's memory at ×4; base keeps the input's precision under autocast.
+        return base.add_(self.upsampler(out)) if not torch.is_grad_enabled() else base + self.upsampler(out)

@@ -20,11 +20,15 @@ Finalize = Callable[[np.ndarray, int, int], np.ndarray]
 
 
 def to_dtype(values: np.ndarray, dtype: np.dtype[np.generic]) -> np.ndarray:
-    """float32 in [0, 1] → the output dtype, rounding to nearest for integer types."""
+    """float32 in [0, 1] → the output dtype, rounding to nearest for integer types. Works in place on ``values``
+    (every caller hands over a temporary), so converting a tile costs no extra float copy."""
     if dtype == np.float32:
-        return np.clip(values, 0.0, 1.0)
-    top = 255.0 if dtype == np.uint8 else 65535.0
-    return np.clip(np.rint(values * top), 0, top).astype(dtype)
+        return np.clip(values, 0.0, 1.0, out=values)
+    top = np.float32(255.0 if dtype == np.uint8 else 65535.0)
+    np.multiply(values, top, out=values)
+    np.rint(values, out=values)
+    np.clip(values, 0, top, out=values)
+    return values.astype(dtype)
 
 
 class TileAssembler:
@@ -52,7 +56,11 @@ class TileAssembler:
         return self._next
 
     def add(self, tile_output: np.ndarray) -> None:
-        """Add the next tile's output: float32, (tile rows·s)×(tile columns·s)×C, un-weighted."""
+        """Add the next tile's output: float32, (tile rows·s)×(tile columns·s)×C, un-weighted.
+
+        The assembler takes ownership: it weights the array in place (a tile-sized copy per tile would add
+        hundreds of MiB at peak for large tiles at ×4).
+        """
         row, column = self._next
         plan, scale = self._plan, self._scale
         rows, columns = plan.rows[row], plan.columns[column]
@@ -62,7 +70,9 @@ class TileAssembler:
             y0 : y0 + (rows.keep_end - rows.keep_start) * scale,
             x0 : x0 + (columns.keep_end - columns.keep_start) * scale,
         ]
-        weighted = kept * self._row_weights[row][:, None, None] * self._column_weights[column][None, :, None]
+        weighted = kept
+        weighted *= self._row_weights[row][:, None, None]
+        weighted *= self._column_weights[column][None, :, None]
         # Horizontal: add the carry from the left neighbour; keep the right blend zone for the right neighbour.
         if self._carry is not None:
             weighted[:, : self._carry.shape[1]] += self._carry

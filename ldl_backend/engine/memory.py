@@ -21,7 +21,7 @@ MAX_AUTO_TILE = 1024
 CPU_MAX_AUTO_TILE = 384
 # On the CPU the activations of one tile come on top of the output image in host memory; this keeps the
 # engine's peak (output + tiles) within a few hundred MiB of the output whatever the input size.
-CPU_TILE_BUDGET = 256 << 20
+CPU_TILE_BUDGET = 224 << 20
 GPU_BUDGET_FRACTION = 0.6
 
 

@@ -95,9 +95,14 @@ def prepare_engine(
         target = choose_target(descriptor, options.device, options.precision)
         runner = TorchRunner(model.network, descriptor, target)
     overlap = default_overlap(descriptor) if options.overlap is None else options.overlap
-    tile = options.tile if options.tile is not None else automatic_tile(descriptor, target)
     multiple = descriptor.size_multiple
-    tile = max(tile, overlap + 2 * multiple + 1)
+    smallest = overlap + 2 * multiple + 1
+    if options.tile is not None and options.tile < smallest:
+        raise LdlError(
+            f"--tile {options.tile} is too small for this model's {overlap}-pixel tile overlap",
+            f"use --tile {2 * overlap} or more (or --tile auto)",
+        )
+    tile = options.tile if options.tile is not None else max(automatic_tile(descriptor, target), smallest)
     settings = TileSettings(
         tile=tile,
         overlap=overlap,
