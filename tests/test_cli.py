@@ -168,3 +168,11 @@ def test_a_tile_smaller_than_the_overlap_is_refused(tmp_path: Path, capsys: pyte
     assert main(["upscale", str(source), "-m", "realesr-animevideov3", "--tile", "20"]) == 2
     error = capsys.readouterr().err
     assert "--tile 20 is too small" in error and "--tile 104 or more" in error
+
+
+def test_the_input_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _photo(tmp_path / "in.png")
+    before = source.read_bytes()
+    assert main(["upscale", str(source), "-o", str(source), "--overwrite", "-m", "realesr-animevideov3"]) == 1
+    assert source.read_bytes() == before
+    assert "the input itself" in capsys.readouterr().err

@@ -53,6 +53,10 @@ def upscale_file(
     engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
     """
     started = time.perf_counter()
+    if job.destination.resolve() == job.source.resolve():
+        raise OutputExistsError(
+            f"{job.destination} is the input itself; the input is never overwritten", "choose another output name"
+        )
     if job.destination.exists() and not job.overwrite:
         raise OutputExistsError(f"{job.destination} already exists", "pass --overwrite to replace it")
     info = probe_image(job.source)

@@ -8,7 +8,6 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from ldl_backend.engine.assembly import Finalize
 from ldl_backend.engine.progress import CancelToken, ProgressCallback, ProgressTracker
 from ldl_backend.engine.runners import ResizeRunner, TileRunner
 from ldl_backend.engine.tiled import TiledUpscaler, TileSettings
