@@ -143,7 +143,7 @@ def _decode_tiff(data: bytes, header: TiffHeader, name: str) -> _Decoded:
     try:
         with tifffile.TiffFile(io.BytesIO(data)) as tiff:
             colour, alpha = decode_tiff_pixels(tiff, header)
-    except Exception as tifffile_error:  # noqa: BLE001 - tifffile's optional codecs raise their own types
+    except Exception as tifffile_error:  # tifffile's optional codecs (imagecodecs) raise their own types
         colour, alpha = _decode_tiff_fallback(data, header, name, tifffile_error)
     return _Decoded(colour, alpha, header.icc_profile, None, header.dpi)
 
