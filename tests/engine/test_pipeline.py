@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import tifffile
 import torch
+from display_p3 import display_p3_profile
 from PIL import Image, ImageCms
 
 from ldl_backend.engine.device import ComputeTarget, Precision, choose_target, cpu_has_native_bf16
@@ -29,7 +31,7 @@ from ldl_backend.models.loading import LoadedModel
 
 CPU32 = ComputeTarget(torch.device("cpu"), Precision.FP32)
 SMALL_TILES = TileSettings(tile=32, overlap=20, blend=8)
-SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+DISPLAY_P3 = display_p3_profile()
 
 
 @pytest.fixture
@@ -143,8 +145,8 @@ MODES: dict[str, tuple[Callable[[Path], Path], str, tuple[int, int], type, int, 
         False,
     ),
     "EXIF-rotated JPEG": (lambda d: _rotated_jpeg(d / "a.jpg"), ".jpg", (80, 160), np.uint8, 3, False),
-    "ICC-tagged": (
-        lambda d: _save(Image.fromarray(_noise(30, 40, 3)), d / "a.png", icc_profile=SRGB),
+    "ICC-tagged (Display P3)": (
+        lambda d: _save(Image.fromarray(_noise(30, 40, 3)), d / "a.png", icc_profile=DISPLAY_P3),
         ".png",
         (160, 120),
         np.uint8,
@@ -174,8 +176,9 @@ def test_mode_matrix(mode: str, engine: PreparedEngine, tmp_path: Path) -> None:
     assert (written.alpha is not None) == has_alpha
     if dtype == np.uint16:
         assert written.colour.max() > 255 and np.any(written.colour % 257)  # 16 bits kept, not 8 bits stretched
-    if mode == "ICC-tagged":
-        assert written.metadata.icc_profile == SRGB
+    if mode == "ICC-tagged (Display P3)":
+        assert written.metadata.icc_profile == DISPLAY_P3
+        assert "Display P3" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(DISPLAY_P3)))
     if mode == "EXIF-rotated JPEG":
         assert Image.open(destination).getexif().get(0x0112, 1) == 1
 
