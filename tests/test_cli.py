@@ -176,3 +176,17 @@ def test_the_input_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["upscale", str(source), "-o", str(source), "--overwrite", "-m", "realesr-animevideov3"]) == 1
     assert source.read_bytes() == before
     assert "the input itself" in capsys.readouterr().err
+
+
+def test_onnx_backend_matches_torch(tmp_path: Path, tiny_compact: SRVGGNetCompact, isolated_home: Path) -> None:
+    torch.save(tiny_compact.state_dict(), tmp_path / "compact.pth")
+    assert main(["models", "import", str(tmp_path / "compact.pth"), "--name", "tiny"]) == 0
+    source = _photo(tmp_path / "in.png", size=(40, 30))
+    common = ["upscale", str(source), "-m", "tiny", "--device", "cpu"]
+    assert main([*common, "-o", str(tmp_path / "torch.png"), "--precision", "fp32"]) == 0
+    assert main([*common, "-o", str(tmp_path / "onnx.png"), "--backend", "onnx"]) == 0
+    assert (isolated_home / "models" / "onnx" / "tiny.onnx").is_file()  # cached for the next run
+    with Image.open(tmp_path / "torch.png") as a, Image.open(tmp_path / "onnx.png") as b:
+        difference = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
+    assert difference.max() <= 1
+    assert main([*common, "-o", str(tmp_path / "x.png"), "--backend", "onnx", "--precision", "bf16"]) == 2
