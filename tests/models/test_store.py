@@ -237,7 +237,7 @@ def test_mismatched_ncnn_pair_is_refused_and_changes_nothing(store: ModelStore, 
     with importlib.resources.as_file(folder) as models:
         shutil.copy(models / "REALESRGAN_X4PLUSANIME_UP4X.param", tmp_path / "mixed.param")
         shutil.copy(models / "REALESRGAN_ANIMAVIDEOV3_UP4X.bin", tmp_path / "mixed.bin")
-    with pytest.raises(ModelFileError, match="do not match the .bin"):
+    with pytest.raises(ModelFileError, match=r"do not match the \.bin"):
         store.import_file(tmp_path / "mixed.param")
     assert "mixed" not in store.catalog()
     assert not store.root.exists() or list(store.root.iterdir()) == []
