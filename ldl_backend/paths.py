@@ -21,3 +21,10 @@ def data_root(environment: Mapping[str, str] | None = None) -> Path:
 
 def models_root(environment: Mapping[str, str] | None = None) -> Path:
     return data_root(environment) / "models"
+
+
+def cache_root(environment: Mapping[str, str] | None = None) -> Path:
+    """Files the product can rebuild (e.g. low-resolution images made for ``ldl eval``)."""
+    environment = os.environ if environment is None else environment
+    override = environment.get(HOME_VARIABLE)
+    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

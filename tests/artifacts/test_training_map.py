@@ -1,0 +1,97 @@
+"""The training-form artifact map: a hand-computed case, the refinement, box filters == unfold, gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.nn import functional as F
+
+from ldl_backend.artifacts import local_variance, refined_artifact_map
+
+
+def unfold_local_variance(values: torch.Tensor, window: int) -> torch.Tensor:
+    """The paper's formulation, written out: unfold every window and take its unbiased variance."""
+    pad = window // 2
+    padded = F.pad(values, (pad, pad, pad, pad), mode="reflect")
+    windows = padded.unfold(2, window, 1).unfold(3, window, 1)
+    return windows.var(dim=(-1, -2), unbiased=True)
+
+
+def test_hand_computed_nine_by_nine() -> None:
+    # Residual: a single 3 in a 9×9 field of zeros (one channel of 3, the others exact).
+    hr = torch.zeros(1, 3, 9, 9)
+    sr = hr.clone()
+    sr[0, 0, 4, 4] = 3.0
+    result = refined_artifact_map(hr, sr, window=3, exponent=0.2)[0, 0]
+    patch_variance = (9 - 81 * (3 / 81) ** 2) / 80  # Σx² = 9, mean 3/81, unbiased over 81 values
+    in_window = (9 - 9 * (3 / 9) ** 2) / 8  # any 3×3 window that holds the 3
+    expected = np.zeros((9, 9))
+    expected[3:6, 3:6] = in_window * patch_variance**0.2
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_reflect_padding_at_the_border() -> None:
+    hr = torch.zeros(1, 1, 9, 9)
+    sr = hr.clone()
+    sr[0, 0, 0, 0] = 1.0
+    local = local_variance((hr - sr).abs(), 3)[0, 0]
+    # Reflect padding does not repeat the edge pixel: the corner's window holds the 1 once.
+    assert local[0, 0].item() == pytest.approx((1 - 9 * (1 / 9) ** 2) / 8)
+    assert local[2, 2].item() == 0.0
+
+
+def test_refinement_zeroes_where_the_ema_is_worse() -> None:
+    generator = torch.Generator().manual_seed(0)
+    hr = torch.rand(2, 3, 16, 16, generator=generator)
+    sr = hr + 0.1 * torch.randn(2, 3, 16, 16, generator=generator)
+    sr_ema = hr + 0.1 * torch.randn(2, 3, 16, 16, generator=generator)
+    unrefined = refined_artifact_map(hr, sr)
+    refined = refined_artifact_map(hr, sr, sr_ema)
+    worse = (hr - sr).abs().sum(1, keepdim=True) < (hr - sr_ema).abs().sum(1, keepdim=True)
+    assert worse.any() and (~worse).any()
+    assert torch.all(refined[worse] == 0)
+    assert torch.equal(refined[~worse], unrefined[~worse])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    height=st.integers(8, 40),
+    width=st.integers(8, 40),
+    window=st.sampled_from([3, 5, 7]),
+    offset=st.floats(0, 100),
+    seed=st.integers(0, 2**16),
+)
+def test_box_filters_equal_the_unfold_formulation(height: int, width: int, window: int, offset: float, seed: int):
+    generator = torch.Generator().manual_seed(seed)
+    values = offset + torch.rand(2, 1, height, width, generator=generator) ** 3
+    expected = unfold_local_variance(values.double(), window)
+    result = local_variance(values, window).double()
+    assert torch.allclose(result, expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()) + 1e-12)
+
+
+def test_gradient_flows_to_sr_only() -> None:
+    generator = torch.Generator().manual_seed(1)
+    hr = torch.rand(1, 3, 12, 12, generator=generator, requires_grad=True)
+    sr = (hr.detach() + 0.2 * torch.rand(1, 3, 12, 12, generator=generator)).requires_grad_()
+    sr_ema = (hr.detach() + 0.3 * torch.rand(1, 3, 12, 12, generator=generator)).requires_grad_()
+    refined_artifact_map(hr, sr, sr_ema).sum().backward()
+    assert sr.grad is not None and sr.grad.abs().sum() > 0
+    assert hr.grad is None and sr_ema.grad is None
+
+
+@pytest.mark.parametrize(
+    ("shapes", "window", "exponent", "message"),
+    [
+        (((1, 3, 8, 8), (1, 3, 8, 9)), 7, 0.2, "same"),
+        (((1, 3, 8, 8), (1, 3, 8, 8)), 4, 0.2, "odd"),
+        (((1, 3, 8, 8), (1, 3, 8, 8)), 7, 0.0, "exponent"),
+        (((3, 8, 8), (3, 8, 8)), 7, 0.2, "N×C×H×W"),
+        (((1, 3, 3, 3), (1, 3, 3, 3)), 7, 0.2, "larger"),
+    ],
+)
+def test_bad_parameters_are_explained(shapes, window: int, exponent: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        refined_artifact_map(torch.zeros(shapes[0]), torch.zeros(shapes[1]), window=window, exponent=exponent)
