@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ldl_backend.commands import evaluate as evaluate_command
 from ldl_backend.commands import models as models_command
 from ldl_backend.commands import upscale as upscale_command
 from ldl_backend.errors import LdlError
@@ -37,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     upscale.set_defaults(handler=upscale_command.run)
     models = commands.add_parser("models", help="list, install and remove models")
     models_command.add_subcommands(models.add_subparsers(dest="models_command", required=True))
+    evaluate = commands.add_parser("eval", help="score models on an image set (PSNR-Y, SSIM-Y, NIQE, LPIPS)")
+    evaluate_command.add_arguments(evaluate)
+    evaluate.set_defaults(handler=evaluate_command.run)
     return parser
 
 

@@ -103,3 +103,9 @@ class OutputExistsError(LdlError):
     """The output file already exists and overwriting was not asked for."""
 
     code = "output_exists"
+
+
+class AssetNotInstalledError(ModelNotFoundError):
+    """An auxiliary file a feature needs (NIQE parameters, LPIPS weights) is listed but not installed."""
+
+    code = "asset_not_installed"

@@ -23,6 +23,11 @@ def models_root(environment: Mapping[str, str] | None = None) -> Path:
     return data_root(environment) / "models"
 
 
+def assets_root(environment: Mapping[str, str] | None = None) -> Path:
+    """Auxiliary files that metrics need (NIQE parameters, LPIPS weights), kept beside the models."""
+    return data_root(environment) / "assets"
+
+
 def cache_root(environment: Mapping[str, str] | None = None) -> Path:
     """Files the product can rebuild (e.g. low-resolution images made for ``ldl eval``)."""
     environment = os.environ if environment is None else environment

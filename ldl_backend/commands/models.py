@@ -1,4 +1,4 @@
-"""``ldl models``: list, import, fetch, info, remove, export-onnx."""
+"""``ldl models``: list, import, fetch, info, remove, export-onnx; also for assets (files metrics need)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ldl_backend.commands.upscale import resolve_model
+from ldl_backend.models.asset_store import AssetStore
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.formats.pth import WeightsKey
 from ldl_backend.models.store import ModelStore
@@ -16,7 +17,9 @@ def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore
     listing = models.add_parser("list", help="the catalog and what is installed")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_models)
-    importing = models.add_parser("import", help="register a .pth, .safetensors or ncnn .param file")
+    importing = models.add_parser(
+        "import", help="register a .pth, .safetensors or ncnn .param file, or install an asset file (--name ASSET)"
+    )
     importing.add_argument("file", type=Path)
     importing.add_argument("--name", help="catalog name (default: from the file name)")
     importing.add_argument(
@@ -28,9 +31,9 @@ def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore
     )
     importing.set_defaults(handler=import_model)
     for name, handler, text in (
-        ("fetch", fetch_model, "download a listed model and verify its sha256"),
-        ("info", model_info, "describe a model"),
-        ("remove", remove_model, "uninstall a model"),
+        ("fetch", fetch_model, "download a listed model or asset and verify its sha256"),
+        ("info", model_info, "describe a model or asset"),
+        ("remove", remove_model, "uninstall a model or asset"),
     ):
         command = models.add_parser(name, help=text)
         command.add_argument("name")
@@ -42,13 +45,21 @@ def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore
     export.set_defaults(handler=export_model)
 
 
+def assets_beside(store: ModelStore) -> AssetStore:
+    # Assets live in a sibling of the models folder (paths.assets_root() for the product's models_root()), so the
+    # store the composition root built decides both and a test's isolated store has its own assets.
+    return AssetStore(store.root.parent / "assets")
+
+
 def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
     rows = store.list()
+    assets = assets_beside(store).list()
     if arguments.json:
         print(
             json.dumps(
                 [
                     {
+                        "kind": "model",
                         "name": s.entry.name,
                         "architecture": s.entry.architecture.value,
                         "scale": s.entry.scale,
@@ -59,6 +70,17 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
                         "source": s.entry.source.describe(),
                     }
                     for s in rows
+                ]
+                + [
+                    {
+                        "kind": "asset",
+                        "name": a.entry.name,
+                        "installed": a.installed,
+                        "licence": a.entry.licence,
+                        "source": a.entry.source.describe(),
+                        "description": a.entry.description,
+                    }
+                    for a in assets
                 ],
                 indent=2,
             )
@@ -70,10 +92,19 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
             f"{status.entry.name:26} {status.entry.architecture.value:16} ×{status.entry.scale}  {state:13} "
             f"{status.entry.description}"
         )
+    print("\nassets (files that metrics need):")
+    for asset in assets:
+        state = "installed" if asset.installed else "not installed"
+        print(f"{asset.entry.name:26} {state:13} {asset.entry.description}")
     return 0
 
 
 def import_model(arguments: argparse.Namespace, store: ModelStore) -> int:
+    assets = assets_beside(store)
+    if arguments.name in assets:
+        path = assets.import_file(arguments.name, arguments.file)
+        print(f"installed {arguments.name} at {path}")
+        return 0
     entry = store.import_file(arguments.file, arguments.name, arguments.weights)
     print(f"imported {arguments.file.name} as {entry.name} ({entry.architecture.value} ×{entry.scale})")
     return 0
@@ -84,12 +115,26 @@ def fetch_model(arguments: argparse.Namespace, store: ModelStore) -> int:
         size = f"/{total >> 20} MiB" if total else " MiB"
         print(f"\r  {received >> 20}{size}", end="", flush=True)
 
-    path = store.fetch(arguments.name, report)
+    assets = assets_beside(store)
+    path = assets.fetch(arguments.name, report) if arguments.name in assets else store.fetch(arguments.name, report)
     print(f"\ninstalled {arguments.name} at {path}")
     return 0
 
 
 def model_info(arguments: argparse.Namespace, store: ModelStore) -> int:
+    assets = assets_beside(store)
+    if arguments.name in assets:
+        asset = assets.status(arguments.name)
+        lines = [
+            f"name:         {asset.entry.name} (asset)",
+            f"description:  {asset.entry.description}",
+            f"licence:      {asset.entry.licence}",
+            f"source:       {asset.entry.source.describe()}",
+            f"sha256:       {asset.entry.sha256}",
+            f"installed:    {asset.path if asset.installed else 'no'}",
+        ]
+        print("\n".join(lines))
+        return 0
     status = store.status(arguments.name)
     entry = status.entry
     sha = getattr(entry.source, "sha256", None) or getattr(entry.source, "bin_sha256", None)
@@ -115,7 +160,11 @@ def model_info(arguments: argparse.Namespace, store: ModelStore) -> int:
 
 
 def remove_model(arguments: argparse.Namespace, store: ModelStore) -> int:
-    store.remove(arguments.name)
+    assets = assets_beside(store)
+    if arguments.name in assets:
+        assets.remove(arguments.name)
+    else:
+        store.remove(arguments.name)
     print(f"removed {arguments.name}")
     return 0
 

@@ -1,0 +1,1 @@
+"""``ldl eval``: score super-resolution models on image sets with the field's conventions."""
