@@ -1,0 +1,170 @@
+"""How well the inference-time artifact map finds artifacts, what blending by it gains, and what it costs.
+
+    python benchmarks/artifact_map.py [--quick] [--cache DIR]
+
+On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor never saw them), LR = MATLAB bicubic
+×1/4 in 8 bits, detail = realesrgan-x4plus (``--quick``: realesr-animevideov3 on 2 photos, no cache):
+
+- detection: ROC AUC per crop (mean, min) against the top 10% of the training-form map of the detail vs HR, for
+  two trivial baselines (local variance of the detail; of the bicubic upscale), LDL's statistic against each
+  reference, the TTA standard deviation and the learned estimate per reference source;
+- calibration: mean map value (a probability of a 10% event should average 0.1) and the positive rate among
+  pixels whose map exceeds 0.5;
+- blending: PSNR vs HR of blend = reference + mask·(detail − reference), mask = masks.mask_from_map(map, 0.3, 0.4)
+  (a smoothstep from keeping the detail at map 0.1 to the reference at 0.5), against a
+  global blend of the same mean weight; "kept" = the share of pixels where the mask keeps the detail untouched;
+- cost: seconds of each reference and of the map on one crop, relative to the upscale, through the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.stats import rankdata
+
+from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE, estimate_artifact_map
+from ldl_backend.artifacts.masks import mask_from_map
+from ldl_backend.artifacts.photo_set import (
+    HELD_BACK_PHOTOS,
+    PhotoCrop,
+    photo_crops,
+    top_fraction_label,
+    transform_outputs,
+)
+from ldl_backend.artifacts.references import ReferenceSource, TtaRunner, lanczos_reference
+from ldl_backend.degradations.imresize import imresize
+from ldl_backend.engine.pipeline import upscale_image
+from ldl_backend.engine.upscale import EngineOptions, prepare_engine
+from ldl_backend.imageio import ImageData
+from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.store import ModelStore
+from ldl_backend.paths import models_root
+
+SOURCES = ("tta:8", "tta:4", "tta:2", "lanczos")
+# The mask ramps from keeping the detail (map <= MASK_FROM, the base rate of a top-10% pixel: no evidence of an
+# artifact) to the reference (map >= MASK_FULL: more likely than not among the worst tenth).
+MASK_FROM = 0.1
+MASK_FULL = 0.5
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    ranks = rankdata(score.ravel())
+    positive = label.ravel()
+    count = int(positive.sum())
+    return float((ranks[positive].sum() - count * (count + 1) / 2) / (count * (positive.size - count)))
+
+
+def local_variance(values: np.ndarray, window: int = 7) -> np.ndarray:
+    values = values.astype(np.float64)
+    mean = cv2.blur(values, (window, window), borderType=cv2.BORDER_REFLECT_101)
+    mean_sq = cv2.blur(values * values, (window, window), borderType=cv2.BORDER_REFLECT_101)
+    return np.maximum(mean_sq - mean * mean, 0.0)
+
+
+def psnr(image: np.ndarray, hr: np.ndarray) -> float:
+    return float(-10 * np.log10(np.mean((image.astype(np.float64) - hr) ** 2)))
+
+
+def reference_for(key: str, outputs: np.ndarray, low_res: np.ndarray) -> np.ndarray:
+    if key == "lanczos":
+        return lanczos_reference(low_res, outputs.shape[1] // low_res.shape[0])
+    return outputs[: int(key.split(":")[1])].mean(axis=0)
+
+
+def measure(crop: PhotoCrop, outputs: np.ndarray, mask_from: float = MASK_FROM) -> dict[str, float]:
+    detail = outputs[0]
+    label = top_fraction_label(crop.hr, detail)
+    bicubic = np.clip(imresize(crop.low_res, 4.0), 0.0, 1.0)
+    row = {
+        "AUC trivial: local variance of detail": auc(local_variance(detail.mean(axis=2)), label),
+        "AUC trivial: local variance of bicubic": auc(local_variance(bicubic.mean(axis=2)), label),
+        "AUC LDL statistic vs bicubic": auc(local_variance(np.abs(detail - bicubic).sum(axis=2)), label),
+        "AUC TTA std (8)": auc(outputs.std(axis=0).sum(axis=2), label),
+    }
+    for key in SOURCES:
+        reference = reference_for(key, outputs, crop.low_res)
+        row[f"AUC LDL statistic vs {key}"] = auc(local_variance(np.abs(detail - reference).sum(axis=2)), label)
+        estimate = estimate_artifact_map(detail, reference, low_res=crop.low_res, source=ReferenceSource.parse(key))
+        row[f"AUC learned estimate, {key}"] = auc(estimate, label)
+        row[f"mean map, {key}"] = float(estimate.mean())
+        flagged = estimate > 0.5
+        row[f"P(top10 | map>0.5), {key}"] = float(label[flagged].mean()) if flagged.any() else float("nan")
+        mask = mask_from_map(estimate, (mask_from + MASK_FULL) / 2, MASK_FULL - mask_from)
+        guided = reference + mask[..., None] * (detail - reference)
+        uniform = reference + float(mask.mean()) * (detail - reference)
+        row[f"PSNR reference {key}"] = psnr(reference, crop.hr)
+        row[f"PSNR global blend {key}"] = psnr(uniform, crop.hr)
+        row[f"PSNR map-guided {key}"] = psnr(guided, crop.hr)
+        row[f"dB gain map-guided - global, {key}"] = row[f"PSNR map-guided {key}"] - row[f"PSNR global blend {key}"]
+        row[f"mean mask {key}"] = float(mask.mean())
+        row[f"kept (mask = 1) {key}"] = float((mask >= 0.999).mean())
+    row["PSNR detail"] = psnr(detail, crop.hr)
+    return row
+
+
+def costs(crop: PhotoCrop, model_name: str, store: ModelStore, repeats: int) -> list[tuple[str, float]]:
+    """Median seconds through the engine (tiles, seams) for the upscale, each reference and the map."""
+    engine = prepare_engine(store.load(model_name), EngineOptions())
+    image = ImageData(crop.low_res)
+
+    def timed(action: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+        times: list[float] = []
+        result = np.empty(0)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = action()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times)), result
+
+    upscale_s, detail = timed(lambda: upscale_image(image, engine.runner, engine.settings).colour)
+    rows = [("upscale (detail)", upscale_s)]
+    references = {}
+    for key in SOURCES:
+        if key == "lanczos":
+            seconds, references[key] = timed(lambda: lanczos_reference(crop.low_res, engine.runner.scale))
+        else:
+            runner = TtaRunner(engine.runner, int(key.split(":")[1]))
+            seconds, references[key] = timed(lambda runner=runner: upscale_image(image, runner, engine.settings).colour)
+        rows.append((f"reference {key}", seconds))
+    map_s, _ = timed(lambda: estimate_artifact_map(detail, references["tta:8"], low_res=crop.low_res))
+    rows.append(("map (learned estimate)", map_s))
+    return [(name, seconds / upscale_s) for name, seconds in rows] + [("upscale seconds", upscale_s)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/ldl_artifact_cache"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mask-from", type=float, default=MASK_FROM)
+    parser.add_argument("--no-cost", action="store_true")
+    args = parser.parse_args()
+    model_name = "realesr-animevideov3" if args.quick else "realesrgan-x4plus"
+    store = ModelStore(models_root(), builtin_catalog())
+    runner = prepare_engine(store.load(model_name), EngineOptions()).runner
+    crops = photo_crops(HELD_BACK_PHOTOS[:2], max_crops=1) if args.quick else photo_crops(HELD_BACK_PHOTOS)
+    cache = None if args.quick else args.cache / model_name
+    print(f"{model_name}: {len(crops)} held-back crops of {', '.join(sorted({c.photo for c in crops}))}")
+    rows = [measure(crop, transform_outputs(crop, runner, cache), args.mask_from) for crop in crops]
+    print(f"\n{'quantity (mean over crops; min)':52s} {'mean':>8s} {'min':>8s}")
+    for key in rows[0]:
+        values = np.array([row[key] for row in rows])
+        print(f"{key:52s} {np.nanmean(values):8.4f} {np.nanmin(values):8.4f}")
+    print(f"\ndefault: learned estimate with the {DEFAULT_REFERENCE} reference")
+    if args.no_cost:
+        return 0
+    print(
+        f"\ncost relative to the upscale ({crops[0].name}, {crops[0].low_res.shape[1]}×{crops[0].low_res.shape[0]} in)"
+    )
+    for name, ratio in costs(crops[0], model_name, store, args.repeats):
+        print(f"  {name:28s} {ratio:8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

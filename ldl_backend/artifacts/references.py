@@ -1,0 +1,142 @@
+"""Where the artifact map's *reference* comes from: a faithful estimate of the image the generator upscaled.
+
+Three sources, each a user choice with a cost (measured by ``benchmarks/artifact_map.py``):
+
+- ``tta``: the mean of the generator over k dihedral transforms of the input (k = 2, 4 or 8). k model passes, so
+  k times the upscale; GAN texture that is not equivariant averages away, structure that is stays.
+- ``model:NAME``: a fidelity-oriented generator from the catalog (e.g. ``realesrnet-x4plus``): one more pass of a
+  network the size of the detail model's.
+- ``lanczos``: a classical resample of the input: nearly free, but blurry, so blending towards it costs sharpness.
+
+``TtaRunner`` wraps any ``TileRunner``, so the engine tiles the TTA reference exactly as it tiles the upscale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from ldl_backend.engine.runners import TileRunner
+
+TTA_COUNTS = (1, 2, 4, 8)
+
+
+class ReferenceKind(str, Enum):
+    TTA = "tta"
+    MODEL = "model"
+    LANCZOS = "lanczos"
+
+
+@dataclass(frozen=True)
+class ReferenceSource:
+    """A parsed reference choice: ``tta`` (``tta_count`` transforms), ``model`` (catalog ``model_name``) or
+    ``lanczos``. Build it with :meth:`parse` from the user's text (``tta``, ``tta:4``, ``model:NAME``, ``lanczos``)."""
+
+    kind: ReferenceKind
+    tta_count: int = 8
+    model_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is ReferenceKind.TTA and self.tta_count not in (2, 4, 8):
+            raise ValueError(f"a TTA reference averages 2, 4 or 8 transforms, not {self.tta_count}")
+        if (self.kind is ReferenceKind.MODEL) != (self.model_name is not None):
+            raise ValueError("a model name goes with (and only with) a model:NAME reference")
+
+    @classmethod
+    def parse(cls, text: str) -> ReferenceSource:
+        """``tta`` (8 transforms), ``tta:2|4|8``, ``model:NAME`` or ``lanczos``; raises ``ValueError`` otherwise."""
+        head, _, tail = text.strip().partition(":")
+        if head == "tta":
+            if tail and tail not in ("2", "4", "8"):
+                raise ValueError(f"{text!r}: a TTA reference takes 2, 4 or 8 transforms, e.g. tta:4")
+            return cls(ReferenceKind.TTA, tta_count=int(tail) if tail else 8)
+        if head == "model" and tail:
+            return cls(ReferenceKind.MODEL, model_name=tail)
+        if head == "lanczos" and not tail:
+            return cls(ReferenceKind.LANCZOS)
+        raise ValueError(f"unknown reference {text!r}: use tta, tta:2, tta:4, tta:8, model:NAME or lanczos")
+
+    def __str__(self) -> str:
+        if self.kind is ReferenceKind.TTA:
+            return f"tta:{self.tta_count}"
+        if self.kind is ReferenceKind.MODEL:
+            return f"model:{self.model_name}"
+        return "lanczos"
+
+    @property
+    def model_passes(self) -> int:
+        """Network passes on top of the upscale itself (the dominant cost); 0 for the classical resample.
+        TTA reuses the upscale as its identity transform, so it adds k − 1."""
+        if self.kind is ReferenceKind.TTA:
+            return self.tta_count - 1
+        return 1 if self.kind is ReferenceKind.MODEL else 0
+
+
+def dihedral(batch: np.ndarray, index: int) -> np.ndarray:
+    """Transform ``index`` (0–7) of the dihedral group applied to the last two axes of ``batch``.
+
+    Ordered so that the first 2 and the first 4 are subgroups: identity, horizontal flip, vertical flip,
+    rotation by 180°, then transpose and its three compositions with the flips."""
+    result = batch
+    if index >= 4:
+        result = np.swapaxes(result, -1, -2)
+    if index % 4 in (1, 3):
+        result = result[..., ::-1]
+    if index % 4 in (2, 3):
+        result = result[..., ::-1, :]
+    return result
+
+
+def inverse_dihedral(batch: np.ndarray, index: int) -> np.ndarray:
+    """Undo :func:`dihedral` ``index``: the flips first, then the transpose."""
+    result = batch
+    if index % 4 in (2, 3):
+        result = result[..., ::-1, :]
+    if index % 4 in (1, 3):
+        result = result[..., ::-1]
+    if index >= 4:
+        result = np.swapaxes(result, -1, -2)
+    return result
+
+
+class TtaRunner:
+    """A ``TileRunner`` whose output is the mean of ``inner`` over the first ``count`` dihedral transforms.
+
+    Costs ``count`` passes of ``inner`` per tile. Tiles must be square-agnostic: transposed tiles are h×w swapped,
+    which every convolutional runner accepts (the tiler pads both sides to the size multiple).
+    """
+
+    def __init__(self, inner: TileRunner, count: int) -> None:
+        if count not in TTA_COUNTS:
+            raise ValueError(f"TTA averages 1, 2, 4 or 8 transforms, not {count}")
+        self.scale = inner.scale
+        self.description = f"{inner.description}, mean of {count} flips/rotations"
+        self._inner = inner
+        self._count = count
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        total: np.ndarray | None = None
+        for index in range(self._count):
+            transformed = np.ascontiguousarray(dihedral(batch, index))
+            restored = inverse_dihedral(self._inner.run(transformed), index)
+            total = restored.astype(np.float32, copy=True) if total is None else total + restored
+        assert total is not None  # count >= 1
+        return total / np.float32(self._count)
+
+    def release_memory(self) -> None:
+        self._inner.release_memory()
+
+
+def lanczos_reference(low_res: np.ndarray, scale: int) -> np.ndarray:
+    """Lanczos (8×8 taps) ×``scale`` of an H×W×C float image, clipped to [0, 1]: the cheapest reference."""
+    if low_res.ndim != 3 or not np.issubdtype(low_res.dtype, np.floating):
+        raise ValueError(f"expected an H×W×C float image, got {low_res.dtype} of shape {low_res.shape}")
+    height, width = low_res.shape[:2]
+    size = (width * scale, height * scale)
+    resized = cv2.resize(low_res.astype(np.float32, copy=False), size, interpolation=cv2.INTER_LANCZOS4)
+    if resized.ndim == 2:
+        resized = resized[..., None]
+    return np.clip(resized, 0.0, 1.0)
