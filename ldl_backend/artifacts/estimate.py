@@ -48,13 +48,14 @@ def estimate_artifact_map(
 ) -> np.ndarray:
     """The estimated artifact map, H×W float32 in [0, 1] (1 = likely artifact), calibrated as the module says.
 
-    ``detail``: the generator's output, H×W×3 float32/float64 in [0, 1]. ``reference``: the faithful upscale of
-    the same image from ``source`` (same shape). ``low_res``: the input, (H/s)×(W/s)×3 float in [0, 1]; without it,
+    ``detail``: the generator's output, H×W×3 or H×W×1, uint8, uint16 or float in [0, 1] (converted band by
+    band). ``reference``: the faithful upscale of the same image from ``source`` (same shape and dtype).
+    ``low_res``: the input, (H/s)×(W/s)×C, same conventions; without it,
     an area-average ×1/``scale`` of ``detail`` stands in (the generator keeps its input's low frequencies).
     ``predictor``: default the packaged one. ``band_rows``: rows computed at a time (memory ∝ band_rows × W).
 
-    Raises ``ArtifactInputError`` for mismatched shapes, non-float or non-finite pixels, images smaller than 8 px,
-    and ``PredictorFileError`` when the packaged predictor is missing or invalid.
+    Raises ``ArtifactInputError`` for mismatched shapes, unsupported dtypes, non-finite pixels, images smaller
+    than 8 px, and ``PredictorFileError`` when the packaged predictor is missing or invalid.
     """
     _check_layer("detail", detail)
     _check_layer("reference", reference)
@@ -91,7 +92,9 @@ def relative_cues(detail: np.ndarray, reference: np.ndarray, low_res: np.ndarray
     rows = _reflect(np.arange(-HALO, height + HALO), height)
     columns = _reflect(np.arange(-HALO, width + HALO), width)
     bicubic = _bicubic_rows(low_res, scale, rows, width)
-    cues = band_features(detail[rows][:, columns], reference[rows][:, columns], bicubic[:, columns])
+    cues = band_features(
+        _unit_rgb(detail[rows][:, columns]), _unit_rgb(reference[rows][:, columns]), bicubic[:, columns]
+    )
     inner = cues[:, HALO : HALO + height, HALO : HALO + width]
     return inner - inner.mean(axis=(1, 2), dtype=np.float64).astype(np.float32)[:, None, None]
 
@@ -116,7 +119,9 @@ def _banded_map(
         bottom = min(top + band_rows, height)
         rows = _reflect(np.arange(top - pad, bottom + pad), height)
         bicubic = _bicubic_rows(low_res, scale, rows, width)
-        cues = band_features(detail[rows][:, columns], reference[rows][:, columns], bicubic[:, columns])
+        cues = band_features(
+            _unit_rgb(detail[rows][:, columns]), _unit_rgb(reference[rows][:, columns]), bicubic[:, columns]
+        )
         inner = cues[:, pad : pad + bottom - top, pad : pad + width]
         sums += inner.sum(axis=(1, 2), dtype=np.float64)
         # The smoothing needs the logits `smooth_halo` beyond the band; cues there are still exact (HALO inside).
@@ -144,9 +149,19 @@ def _bicubic_rows(low_res: np.ndarray, scale: int, rows: np.ndarray, width: int)
     first, last = int(rows.min()), int(rows.max())
     start = max(first // scale - _BICUBIC_MARGIN, 0)
     stop = min(last // scale + 1 + _BICUBIC_MARGIN, low_res.shape[0])
-    piece = np.ascontiguousarray(low_res[start:stop], dtype=np.float32)
+    piece = np.ascontiguousarray(_unit_rgb(low_res[start:stop]), dtype=np.float32)
     upscaled = cv2.resize(piece, (width, (stop - start) * scale), interpolation=cv2.INTER_CUBIC)
     return upscaled[rows - start * scale]
+
+
+def _unit_rgb(pixels: np.ndarray) -> np.ndarray:
+    """A band as float32 RGB in [0, 1]: integer pixels are scaled by their dtype's maximum, gray is repeated.
+    Converting band by band keeps memory bounded for 8/16-bit images (no image-sized float copy)."""
+    if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
+        pixels = pixels.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return pixels
 
 
 def _reflect(indices: np.ndarray, length: int) -> np.ndarray:
@@ -172,13 +187,13 @@ def _integer_scale(low_shape: tuple[int, ...], high_shape: tuple[int, ...]) -> i
 
 
 def _check_layer(name: str, layer: np.ndarray) -> None:
-    if not isinstance(layer, np.ndarray) or layer.ndim != 3 or layer.shape[2] != 3:
+    if not isinstance(layer, np.ndarray) or layer.ndim != 3 or layer.shape[2] not in (1, 3):
         shape = getattr(layer, "shape", None)
-        raise ArtifactInputError(f"{name} must be an H×W×3 array, got shape {shape}", "convert gray/alpha to RGB")
-    if layer.dtype not in (np.float32, np.float64):
+        raise ArtifactInputError(f"{name} must be an H×W×3 or H×W×1 array, got shape {shape}", "pass colour only")
+    if layer.dtype not in (np.float32, np.float64, np.uint8, np.uint16):
         raise ArtifactInputError(
-            f"{name} is {layer.dtype}; the artifact map takes float32/float64 pixels in [0, 1]",
-            "divide integer images by their maximum (255 or 65535) first",
+            f"{name} is {layer.dtype}; the artifact map takes uint8, uint16 or float pixels in [0, 1]",
+            "convert the image to one of those types",
         )
-    if not np.all(np.isfinite(layer)):
+    if layer.dtype.kind == "f" and not np.all(np.isfinite(layer)):
         raise ArtifactInputError(f"{name} contains NaN or infinite values", "check the upscale that produced it")

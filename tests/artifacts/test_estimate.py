@@ -80,6 +80,23 @@ def test_without_low_res_an_area_average_of_the_detail_stands_in() -> None:
     assert result.shape == detail.shape[:2] and 0.0 <= result.min() <= result.max() <= 1.0
 
 
+def test_integer_and_gray_layers_give_the_map_of_their_float_rgb() -> None:
+    detail, reference, low = layers()
+    as_uint8 = [np.round(layer * 255).astype(np.uint8) for layer in (detail, reference, low)]
+    as_float = [layer.astype(np.float32) / 255 for layer in as_uint8]
+    expected = estimate_artifact_map(*as_float[:2], low_res=as_float[2], band_rows=16)
+    np.testing.assert_allclose(
+        estimate_artifact_map(*as_uint8[:2], low_res=as_uint8[2], band_rows=16), expected, atol=1e-6
+    )
+    gray = [layer[..., :1] for layer in as_uint8]
+    gray_rgb = [np.repeat(layer, 3, axis=2).astype(np.float32) / 255 for layer in gray]
+    np.testing.assert_allclose(
+        estimate_artifact_map(*gray[:2], low_res=gray[2]),
+        estimate_artifact_map(*gray_rgb[:2], low_res=gray_rgb[2]),
+        atol=1e-6,
+    )
+
+
 def test_relative_cues_have_zero_image_mean() -> None:
     detail, reference, low = layers()
     cues = relative_cues(detail, reference, low)
@@ -93,8 +110,8 @@ def test_relative_cues_have_zero_image_mean() -> None:
         (lambda d, r, lo: (d[:-4], r, lo), "differ in shape"),
         (lambda d, r, lo: (d, r, lo[:-1]), "integer scale"),
         (lambda d, r, lo: (np.where(d > 0.5, np.nan, d), r, lo), "NaN"),
-        (lambda d, r, lo: ((d * 255).astype(np.uint8), r, lo), "uint8"),
-        (lambda d, r, lo: (d[..., :1], r[..., :1], lo[..., :1]), "H×W×3"),
+        (lambda d, r, lo: ((d * 255).astype(np.int32), r, lo), "int32"),
+        (lambda d, r, lo: (d[..., :2], r[..., :2], lo[..., :2]), "H×W×3"),
         (lambda d, r, lo: (d[:4, :4], r[:4, :4], lo[:1, :1]), "too small"),
     ],
 )
