@@ -35,18 +35,19 @@ def layer_paths(folder: Path, stem: str, deep: bool) -> dict[str, Path]:
     return {name: folder / f"{stem}_{name}{suffixes.get(name, '.png')}" for name in LAYER_NAMES}
 
 
-def write_layers(layers: UpscaleLayers, folder: Path, stem: str, *, overwrite: bool = False) -> dict[str, Path]:
-    """Write every layer into ``folder`` as ``<stem>_<layer>``; all appear or none do (written to temporary files
-    first, renamed at the end). Raises ``OutputExistsError`` before writing anything when a file exists and
-    ``overwrite`` is False."""
-    deep = layers.detail.dtype != np.uint8
-    paths = layer_paths(folder, stem, deep)
-    if not overwrite:
-        existing = [path.name for path in paths.values() if path.exists()]
-        if existing:
-            raise OutputExistsError(
-                f"{', '.join(existing)} already exist in {folder}", "add --overwrite or choose another folder"
-            )
+@dataclass(frozen=True)
+class PendingImage:
+    """An image to write as part of a group that appears all at once (``write_together``)."""
+
+    path: Path
+    image: ImageData
+    file_format: str | None = None
+    quality: int = 95
+
+
+def layer_images(layers: UpscaleLayers, folder: Path, stem: str) -> list[PendingImage]:
+    """Every layer as ``folder/<stem>_<layer>``: images in their own depth, map and mask as 16-bit gray PNG."""
+    paths = layer_paths(folder, stem, deep=layers.detail.dtype != np.uint8)
     pictures = {
         "detail": layers.detail,
         "reference": layers.reference,
@@ -55,16 +56,36 @@ def write_layers(layers: UpscaleLayers, folder: Path, stem: str, *, overwrite: b
         "mask": ImageData(map_to_uint16(layers.mask)),
         "blend": layers.blend,
     }
-    folder.mkdir(parents=True, exist_ok=True)
+    return [PendingImage(paths[name], pictures[name], paths[name].suffix.lstrip(".")) for name in LAYER_NAMES]
+
+
+def write_together(images: list[PendingImage], *, overwrite: bool = False) -> None:
+    """Write all ``images`` or none: each goes to a temporary file beside its destination, and they are renamed
+    into place only when every one was written. Raises ``OutputExistsError`` before writing anything when a
+    destination exists and ``overwrite`` is False, and the writer's errors (after removing the temporaries)."""
+    if len({item.path.resolve() for item in images}) != len(images):
+        raise OutputExistsError("two outputs of one job have the same name", "choose distinct output names")
+    if not overwrite:
+        existing = [str(item.path) for item in images if item.path.exists()]
+        if existing:
+            raise OutputExistsError(f"{', '.join(existing)} already exist", "add --overwrite or choose other names")
     written: list[tuple[Path, Path]] = []
     try:
-        for name, path in paths.items():
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.layer")
-            written.append((temporary, path))
-            write_image(temporary, pictures[name], file_format=path.suffix.lstrip("."), overwrite=True)
+        for item in images:
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = item.path.with_name(f".{item.path.name}.{os.getpid()}.pending")
+            written.append((temporary, item.path))
+            fmt = item.file_format or item.path.suffix.lstrip(".")
+            write_image(temporary, item.image, file_format=fmt, quality=item.quality, overwrite=True)
         for temporary, path in written:
             temporary.replace(path)
     finally:
         for temporary, _ in written:
             temporary.unlink(missing_ok=True)
-    return paths
+
+
+def write_layers(layers: UpscaleLayers, folder: Path, stem: str, *, overwrite: bool = False) -> dict[str, Path]:
+    """Write every layer into ``folder`` as ``<stem>_<layer>`` (all or none); returns the paths by layer name."""
+    images = layer_images(layers, folder, stem)
+    write_together(images, overwrite=overwrite)
+    return {name: item.path for name, item in zip(LAYER_NAMES, images, strict=True)}

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
+from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
+from ldl_backend.artifacts.files import LayerOutputs, upscale_file_with_layers
+from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
+from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ArtifactOptions
 from ldl_backend.commands.batch import collect_inputs, plan_outputs
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult, upscale_file
@@ -16,6 +23,8 @@ from ldl_backend.engine.pipeline import AlphaMode, OutputSize
 from ldl_backend.engine.progress import Progress
 from ldl_backend.engine.upscale import Backend, EngineOptions, PreparedEngine, prepare_engine
 from ldl_backend.errors import LdlError
+from ldl_backend.imageio import read_image
+from ldl_backend.imageio.image import dtype_max
 from ldl_backend.models.catalog import DEFAULT_MODEL
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.loading import LoadedModel, load_model
@@ -46,6 +55,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders of folder inputs")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    layers = parser.add_argument_group("artifact map and selective blending")
+    layers.add_argument(
+        "--blend",
+        default="off",
+        help="auto: the output keeps generated detail only where the artifact map says it looks real; "
+        "MASK.png: keep it where this mask (white = keep) says; off (default): the plain upscale",
+    )
+    layers.add_argument(
+        "--reference",
+        default=str(DEFAULT_REFERENCE),
+        help="the faithful upscale the map compares against: tta (8 flips/rotations, default), tta:2, tta:4, "
+        "model:NAME or lanczos (cheapest)",
+    )
+    layers.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="map value where detail fades out")
+    layers.add_argument("--softness", type=float, default=DEFAULT_SOFTNESS, help="width of the fade (0 = hard edge)")
+    layers.add_argument("--map", type=Path, help="write the artifact map here (16-bit gray PNG; one input only)")
+    layers.add_argument(
+        "--layers", type=Path, help="write every layer (detail, reference, map, overlay, mask, blend) into this folder"
+    )
     parser.add_argument(
         "--max-pixels",
         type=int,
@@ -83,12 +111,25 @@ def resolve_model(reference: str, store: ModelStore) -> tuple[LoadedModel, str |
     return store.load(reference), reference
 
 
+def wants_layers(arguments: argparse.Namespace) -> bool:
+    return arguments.blend != "off" or arguments.map is not None or arguments.layers is not None
+
+
 def run(arguments: argparse.Namespace, store: ModelStore) -> int:
     options, output_size = options_from(arguments)
     inputs = collect_inputs(arguments.inputs, arguments.recursive)
     if not inputs:
         raise LdlError("no images found in the given folders", "supported: PNG, JPEG, WebP, TIFF, BMP")
+    if arguments.map is not None and len(inputs) > 1:
+        raise LdlError("--map names one file but there are several inputs", "use --layers DIR for a batch")
     model, catalog_name = resolve_model(arguments.model, store)
+    if wants_layers(arguments):
+        if arguments.backend is not Backend.TORCH:
+            raise LdlError("the artifact map runs with the PyTorch backend", "drop --backend onnx")
+        engine = prepare_engine(model, options)
+        return _run_batch(
+            arguments, engine, model, output_size, inputs, layered_work(arguments, engine, options, store)
+        )
     with tempfile.TemporaryDirectory(prefix="ldl-") as scratch:
 
         def onnx_file() -> Path:
@@ -107,6 +148,7 @@ def _run_batch(
     model: LoadedModel,
     output_size: OutputSize | None,
     inputs: list[tuple[Path, Path]],
+    work: Work | None = None,
 ) -> int:
     label = _size_label(model.descriptor.scale, output_size)
     items = plan_outputs(inputs, arguments.output, label, arguments.format)
@@ -137,7 +179,7 @@ def _run_batch(
             bar.refresh()
 
         try:
-            result = upscale_file(job, engine, report)
+            result = upscale_file(job, engine, report) if work is None else work(job, report)
         except LdlError as error:
             failed += 1
             tqdm.write(
@@ -157,6 +199,42 @@ def _run_batch(
     seconds = sum(result.seconds for result in done)
     print(f"{len(done)} done, {failed} failed in {seconds:.1f} s", file=sys.stderr)
     return 1 if failed else 0
+
+
+Work = Callable[[FileJob, Callable[[Progress], None]], FileResult]
+
+
+def layered_work(
+    arguments: argparse.Namespace, engine: PreparedEngine, options: EngineOptions, store: ModelStore
+) -> Work:
+    """The per-file work of an upscale with artifact layers, its options checked before the first file."""
+    try:
+        reference = ReferenceSource.parse(re.sub(r"^tta(\d)$", r"tta:\1", arguments.reference))
+        mask = None if arguments.blend in ("auto", "off") else read_mask(Path(arguments.blend))
+        artifact_options = ArtifactOptions(reference, arguments.threshold, arguments.softness, mask)
+    except ValueError as error:
+        raise LdlError(f"invalid option: {error}", "see `ldl upscale --help`") from error
+    reference_engine = None
+    if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
+        reference_model, _ = resolve_model(reference.model_name, store)
+        reference_engine = prepare_engine(reference_model, options)
+    outputs = LayerOutputs(
+        blend_as_output=arguments.blend != "off", layers_folder=arguments.layers, map_path=arguments.map
+    )
+
+    def work(job: FileJob, report: Callable[[Progress], None]) -> FileResult:
+        return upscale_file_with_layers(
+            job, engine, artifact_options, outputs, reference_engine=reference_engine, progress=report
+        )
+
+    return work
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """A user's mask file (gray or colour; white = keep detail) as H×W float32 in [0, 1]."""
+    image = read_image(path)
+    colour = image.colour.astype(np.float32) / np.float32(dtype_max(image.dtype))
+    return np.clip(colour.mean(axis=2), 0.0, 1.0)
 
 
 def _size_label(model_scale: int, output_size: OutputSize | None) -> str:

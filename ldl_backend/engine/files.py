@@ -13,7 +13,7 @@ from ldl_backend.engine.pipeline import AlphaMode, OutputSize, upscale_image
 from ldl_backend.engine.progress import CancelToken, ProgressCallback
 from ldl_backend.engine.upscale import PreparedEngine
 from ldl_backend.errors import ImageTooLargeError, OutputExistsError
-from ldl_backend.imageio import probe_image, read_image, write_image
+from ldl_backend.imageio import ImageData, probe_image, read_image, write_image
 
 # 1 gigapixel out: a 24-megapixel photo ×4 is 384 MP. Above it, memory (≥ 3 GB for 8-bit RGB) and time explode.
 DEFAULT_MAX_OUTPUT_PIXELS = 1_000_000_000
@@ -53,24 +53,7 @@ def upscale_file(
     engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
     """
     started = time.perf_counter()
-    if job.destination.resolve() == job.source.resolve():
-        raise OutputExistsError(
-            f"{job.destination} is the input itself; the input is never overwritten", "choose another output name"
-        )
-    if job.destination.exists() and not job.overwrite:
-        raise OutputExistsError(f"{job.destination} already exists", "pass --overwrite to replace it")
-    info = probe_image(job.source)
-    scale = engine.runner.scale
-    model_size = (info.width * scale, info.height * scale)
-    final = (job.output_size or OutputSize()).resolve(info.width, info.height, scale)
-    largest = max(model_size[0] * model_size[1], final[0] * final[1])
-    if largest > job.max_output_pixels:
-        raise ImageTooLargeError(
-            f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a {largest:,}-pixel "
-            f"image, over the limit of {job.max_output_pixels:,} pixels",
-            "crop or shrink the input, ask for a smaller --scale, or raise --max-pixels",
-        )
-    image = read_image(job.source, max_pixels=job.max_output_pixels)
+    image = read_checked(job, engine.runner.scale)
     result = upscale_image(
         image,
         engine.runner,
@@ -88,3 +71,26 @@ def upscale_file(
         (result.width, result.height),
         time.perf_counter() - started,
     )
+
+
+def read_checked(job: FileJob, scale: int) -> ImageData:
+    """The input of ``job``, read after the checks that must come first: the destination is not the input and does
+    not exist (unless ``overwrite``), and the ×``scale`` output fits the pixel budget (checked before decoding).
+    Raises ``OutputExistsError``, ``ImageTooLargeError`` and the reader's ``ImageFileError``."""
+    if job.destination.resolve() == job.source.resolve():
+        raise OutputExistsError(
+            f"{job.destination} is the input itself; the input is never overwritten", "choose another output name"
+        )
+    if job.destination.exists() and not job.overwrite:
+        raise OutputExistsError(f"{job.destination} already exists", "pass --overwrite to replace it")
+    info = probe_image(job.source)
+    model_size = (info.width * scale, info.height * scale)
+    final = (job.output_size or OutputSize()).resolve(info.width, info.height, scale)
+    largest = max(model_size[0] * model_size[1], final[0] * final[1])
+    if largest > job.max_output_pixels:
+        raise ImageTooLargeError(
+            f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a {largest:,}-pixel "
+            f"image, over the limit of {job.max_output_pixels:,} pixels",
+            "crop or shrink the input, ask for a smaller --scale, or raise --max-pixels",
+        )
+    return read_image(job.source, max_pixels=job.max_output_pixels)
