@@ -107,24 +107,27 @@ class TtaRunner:
 
     Costs ``count`` passes of ``inner`` per tile. Tiles must be square-agnostic: transposed tiles are h×w swapped,
     which every convolutional runner accepts (the tiler pads both sides to the size multiple).
+    ``skip_identity``: average only the other ``count − 1`` transforms, for a caller that already has the plain
+    upscale (the detail layer) and mixes it in itself — one network pass fewer.
     """
 
-    def __init__(self, inner: TileRunner, count: int) -> None:
-        if count not in TTA_COUNTS:
-            raise ValueError(f"TTA averages 1, 2, 4 or 8 transforms, not {count}")
+    def __init__(self, inner: TileRunner, count: int, *, skip_identity: bool = False) -> None:
+        if count not in TTA_COUNTS or (skip_identity and count < 2):
+            raise ValueError(f"TTA averages 1, 2, 4 or 8 transforms (2 or more without the identity), not {count}")
         self.scale = inner.scale
         self.description = f"{inner.description}, mean of {count} flips/rotations"
         self._inner = inner
         self._count = count
+        self._first = 1 if skip_identity else 0
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         total: np.ndarray | None = None
-        for index in range(self._count):
+        for index in range(self._first, self._count):
             transformed = np.ascontiguousarray(dihedral(batch, index))
             restored = inverse_dihedral(self._inner.run(transformed), index)
             total = restored.astype(np.float32, copy=True) if total is None else total + restored
-        assert total is not None  # count >= 1
-        return total / np.float32(self._count)
+        assert total is not None  # at least one transform
+        return total / np.float32(self._count - self._first)
 
     def release_memory(self) -> None:
         self._inner.release_memory()

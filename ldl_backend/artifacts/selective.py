@@ -105,12 +105,18 @@ def _reference(
             )
         runner, settings = reference_engine.runner, reference_engine.settings
     else:
-        runner, settings = TtaRunner(engine.runner, source.tta_count), engine.settings
+        # The identity transform's output is the detail layer already: average the others and mix it in.
+        runner, settings = TtaRunner(engine.runner, source.tta_count, skip_identity=True), engine.settings
     # Alpha of the reference is never used (the blend keeps the detail's); a resize keeps premultiplication right.
     reference = upscale_image(
         image, runner, settings, alpha_mode=AlphaMode.RESIZE, progress=_staged(progress, "reference"), cancel=cancel
     )
-    return ImageData(reference.colour, detail.alpha, detail.metadata)
+    colour = reference.colour
+    if source.kind is ReferenceKind.TTA:
+        others = np.float32(source.tta_count - 1)
+        mean = (detail.colour.astype(np.float32) + others * colour.astype(np.float32)) / np.float32(source.tta_count)
+        colour = mean if colour.dtype == np.float32 else np.round(mean).astype(colour.dtype)
+    return ImageData(colour, detail.alpha, detail.metadata)
 
 
 def _staged(progress: ProgressCallback | None, layer: str) -> Callable[[Progress], None] | None:

@@ -242,3 +242,25 @@ def test_unreadable_or_missing_predictor_files(tmp_path: Path) -> None:
     only_tta = ArtifactPredictor({"tta:8": LinearCues(np.zeros(len(FEATURE_NAMES)), 0.0)}, 1.0)
     with pytest.raises(PredictorFileError, match="no model for the lanczos"):
         only_tta.for_reference(ReferenceSource.parse("lanczos"))
+
+
+def test_tta_without_the_identity_averages_the_other_transforms() -> None:
+    class Skewed:
+        """A runner that is not equivariant: it adds a ramp along the last axis."""
+
+        scale = 1
+        description = "skewed"
+
+        def run(self, batch: np.ndarray) -> np.ndarray:
+            return batch + np.linspace(0, 1, batch.shape[-1], dtype=np.float32)
+
+        def release_memory(self) -> None:
+            pass
+
+    batch = np.random.default_rng(0).random((1, 3, 6, 6), dtype=np.float32)
+    full = TtaRunner(Skewed(), 4).run(batch)
+    identity = Skewed().run(batch)
+    others = TtaRunner(Skewed(), 4, skip_identity=True).run(batch)
+    np.testing.assert_allclose((identity + 3 * others) / 4, full, atol=1e-6)
+    with pytest.raises(ValueError, match="without the identity"):
+        TtaRunner(Skewed(), 1, skip_identity=True)
