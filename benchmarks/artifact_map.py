@@ -1,6 +1,7 @@
 """How well the inference-time artifact map finds artifacts, what blending by it gains, and what it costs.
 
     python benchmarks/artifact_map.py [--quick] [--cache DIR]
+    python benchmarks/artifact_map.py --training-map [--size 1024]
 
 On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor never saw them), LR = MATLAB bicubic
 ×1/4 in 8 bits, detail = realesrgan-x4plus (``--quick``: realesr-animevideov3 on 2 photos, no cache):
@@ -14,11 +15,16 @@ On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor 
   (a smoothstep from keeping the detail at map 0.1 to the reference at 0.5), against a
   global blend of the same mean weight; "kept" = the share of pixels where the mask keeps the detail untouched;
 - cost: seconds of each reference and of the map on one crop, relative to the upscale, through the engine.
+
+``--training-map``: the training-form map (``refined_artifact_map``, box filters) against the paper's unfold
+formulation on a size×size batch: time, and peak memory above the inputs, each measured in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,14 +142,86 @@ def costs(crop: PhotoCrop, model_name: str, store: ModelStore, repeats: int) -> 
     return [(name, seconds / upscale_s) for name, seconds in rows] + [("upscale seconds", upscale_s)]
 
 
+def _unfold_map(hr, sr, window: int = 7):
+    """LDL's formulation as published: unfold every window (window² copies of the residual)."""
+    import torch
+    from torch.nn import functional as F
+
+    residual = (hr - sr).abs().sum(dim=1, keepdim=True)
+    pad = window // 2
+    windows = F.pad(residual, (pad, pad, pad, pad), mode="reflect").unfold(2, window, 1).unfold(3, window, 1)
+    local = torch.var(windows, dim=(-1, -2), unbiased=True)
+    return residual.var(dim=(-1, -2, -3), keepdim=True) ** 0.2 * local
+
+
+def _peak_rss_bytes() -> int:
+    with Path("/proc/self/status").open() as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
+
+
+def training_map_child(method: str, size: int, backward: bool) -> None:
+    """Runs in its own process so that each method's peak memory is its own."""
+    import torch
+
+    from ldl_backend.artifacts.training_map import refined_artifact_map
+
+    torch.set_num_threads(2)
+    generator = torch.Generator().manual_seed(0)
+    hr = torch.rand(1, 3, size, size, generator=generator)
+    sr = (hr + 0.1 * torch.randn(1, 3, size, size, generator=generator)).requires_grad_(backward)
+    compute = refined_artifact_map if method == "box" else _unfold_map
+
+    def run(hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+        # Training: the map weights an L1 loss on the output and the gradient flows through it into sr.
+        result = compute(hr, sr)
+        if backward:
+            (result * (hr - sr).abs()).mean().backward()
+        return result.detach()
+
+    run(hr[..., :64, :64], sr.detach()[..., :64, :64].requires_grad_(backward))  # warm-up: kernels, allocator
+    before = _peak_rss_bytes()
+    started = time.perf_counter()
+    result = run(hr, sr)
+    seconds = time.perf_counter() - started
+    print(seconds, _peak_rss_bytes() - before, float(result.sum()))
+
+
+def training_map_comparison(size: int) -> None:
+    print(f"training-form map, 1×3×{size}×{size}, 2 threads (peak memory above the inputs, each in its own process)")
+    for backward in (False, True):
+        results = {}
+        for method in ("box", "unfold"):
+            command = [sys.executable, __file__, "--training-map-child", method, "--size", str(size)]
+            command += ["--backward"] if backward else []
+            seconds, peak, total = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+            results[method] = (float(seconds), int(peak), float(total))
+        (box_s, box_peak, box_sum), (unfold_s, unfold_peak, unfold_sum) = results["box"], results["unfold"]
+        relative = abs(box_sum - unfold_sum) / abs(unfold_sum)
+        print(f"{'forward + backward (training)' if backward else 'forward only'}:")
+        print(f"  box filters   {box_s:7.3f} s  {box_peak / 2**20:8.1f} MiB")
+        print(f"  unfold        {unfold_s:7.3f} s  {unfold_peak / 2**20:8.1f} MiB")
+        ratios = f"{unfold_s / box_s:7.1f}×  {unfold_peak / max(box_peak, 1):7.1f}×"
+        print(f"  unfold / box  {ratios}  (maps agree to {relative:.1e})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--training-map", action="store_true", help="box filters vs unfold for the training map")
+    parser.add_argument("--training-map-child", choices=["box", "unfold"], help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, default=1024, help="side of the --training-map input")
+    parser.add_argument("--backward", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ldl_artifact_cache"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mask-from", type=float, default=MASK_FROM)
     parser.add_argument("--no-cost", action="store_true")
     args = parser.parse_args()
+    if args.training_map_child:
+        training_map_child(args.training_map_child, args.size, args.backward)
+        return 0
+    if args.training_map:
+        training_map_comparison(args.size)
+        return 0
     model_name = "realesr-animevideov3" if args.quick else "realesrgan-x4plus"
     store = ModelStore(models_root(), builtin_catalog())
     runner = prepare_engine(store.load(model_name), EngineOptions()).runner

@@ -18,8 +18,8 @@ DEFAULT_EXPONENT = 0.2
 def local_variance(values: torch.Tensor, window: int = DEFAULT_WINDOW) -> torch.Tensor:
     """Unbiased variance of N×1×H×W ``values`` over each window×window neighbourhood (reflect-padded), same shape.
 
-    Box filters (two average pools) instead of unfolding every window: O(H·W) memory rather than 49× the input.
-    The sums run in float64 where the device has it (not MPS): E[x²] − E[x]² loses digits in float32.
+    Box filters (separable average pools) instead of unfolding every window. E[x²] − E[x]² runs in float32 on
+    values centred on their sample mean, which keeps it within 1e-5 of the unfold form (tested) on every device.
     """
     if window < 2 or window % 2 == 0:
         raise ValueError(f"the window must be an odd size of at least 3, not {window}")
@@ -28,16 +28,20 @@ def local_variance(values: torch.Tensor, window: int = DEFAULT_WINDOW) -> torch.
     pad = window // 2
     if min(values.shape[-2:]) <= pad:
         raise ValueError(f"a {window}×{window} window needs images larger than {pad} pixels, got {values.shape[-2:]}")
-    work_dtype = torch.float32 if values.device.type == "mps" else torch.float64
-    work = values.to(work_dtype)
+    work = values.float()
     # Centring on the sample mean removes most of the cancellation that remains (variance is shift-invariant).
     work = work - work.mean(dim=(-1, -2, -3), keepdim=True).detach()
     padded = F.pad(work, (pad, pad, pad, pad), mode="reflect")
-    mean = F.avg_pool2d(padded, window, stride=1)
-    mean_of_squares = F.avg_pool2d(padded * padded, window, stride=1)
+    mean = _box_mean(padded, window)
+    mean_of_squares = _box_mean(padded * padded, window)
     count = window * window
     variance = (mean_of_squares - mean * mean).clamp_min(0.0) * (count / (count - 1))
     return variance.to(values.dtype)
+
+
+def _box_mean(values: torch.Tensor, window: int) -> torch.Tensor:
+    """Mean over each window×window block (valid positions), as two 1-D passes: 2·window reads, not window²."""
+    return F.avg_pool2d(F.avg_pool2d(values, (window, 1), stride=1), (1, window), stride=1)
 
 
 def refined_artifact_map(
