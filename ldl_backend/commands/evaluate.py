@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
+from ldl_backend.artifacts.references import ReferenceSource
+from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ArtifactOptions
 from ldl_backend.commands.models import assets_beside
 from ldl_backend.commands.upscale import resolve_model
 from ldl_backend.engine.device import Precision
@@ -18,12 +22,10 @@ from ldl_backend.evaluation.lowres import Degradation, LowResCache, LowResRecipe
 from ldl_backend.evaluation.metric_suite import build_metric_suite
 from ldl_backend.evaluation.report import Protocol, Report
 from ldl_backend.evaluation.runner import evaluate
-from ldl_backend.evaluation.upscalers import BICUBIC, BicubicUpscaler, ModelUpscaler, Upscaler
+from ldl_backend.evaluation.upscalers import BICUBIC, LAYERS, BicubicUpscaler, ModelUpscaler, Upscaler
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import cache_root
 from ldl_backend.storage import write_atomically
-
-LAYERS = ("detail",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--degradation", type=Degradation, default=Degradation.BICUBIC, choices=list(Degradation))
     parser.add_argument("--seed", type=int, default=0, help="seed of the realesrgan degradation (default 0)")
     parser.add_argument("--scale", type=int, default=4, help="super-resolution factor (default 4)")
-    parser.add_argument("--layers", default="detail", help="which outputs to score (this version: detail)")
+    parser.add_argument(
+        "--layers",
+        default="detail",
+        help="which outputs of each model to score: detail (default), reference, blend, comma-separated",
+    )
+    parser.add_argument(
+        "--reference", default=str(DEFAULT_REFERENCE), help="reference of the artifact map (as in ldl upscale)"
+    )
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="map → mask threshold")
+    parser.add_argument("--softness", type=float, default=DEFAULT_SOFTNESS, help="map → mask softness")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     parser.add_argument("--csv", type=Path, help="write one CSV row per image (and a final 'mean' row) here")
     parser.add_argument("--overwrite", action="store_true", help="replace existing report files")
@@ -57,16 +68,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(arguments: argparse.Namespace, store: ModelStore) -> int:
-    layers = [layer.strip() for layer in arguments.layers.split(",") if layer.strip()]
+    layers = tuple(dict.fromkeys(layer.strip() for layer in arguments.layers.split(",") if layer.strip()))
     unknown = [layer for layer in layers if layer not in LAYERS]
     if unknown or not layers:
-        raise LdlError(f"--layers {arguments.layers}: this version scores {', '.join(LAYERS)}", "use --layers detail")
+        raise LdlError(f"--layers {arguments.layers}: unknown layer", f"choose from {', '.join(LAYERS)}")
     for path in (arguments.out, arguments.csv):
         if path is not None and path.exists() and not arguments.overwrite:
             raise OutputExistsError(f"{path} exists", "choose another name or add --overwrite")
     try:
         recipe = LowResRecipe(arguments.degradation, arguments.scale, arguments.seed)
         tile = None if arguments.tile == "auto" else int(arguments.tile)
+        reference = ReferenceSource.parse(re.sub(r"^tta(\d)$", r"tta:\1", arguments.reference))
+        artifact_options = ArtifactOptions(reference, arguments.threshold, arguments.softness)
         options = EngineOptions(
             device=None if arguments.device == "auto" else arguments.device,
             precision=None if arguments.precision == "auto" else Precision(arguments.precision),
@@ -76,7 +89,10 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
     except ValueError as error:
         raise LdlError(f"invalid option: {error}", "see `ldl eval --help`") from error
     dataset = discover_dataset(arguments.data)
-    upscalers = [_upscaler(name, recipe.scale, options, store) for name in dict.fromkeys(arguments.model)]
+    upscalers = [
+        _upscaler(name, recipe.scale, options, store, layers, artifact_options)
+        for name in dict.fromkeys(arguments.model)
+    ]
     suite, metrics_text = build_metric_suite(recipe.scale, assets_beside(store))
     cache = LowResCache(cache_root() / "eval-low-res")
     print(f"{len(dataset.images)} image(s) × {len(upscalers)} model(s), {dataset.kind.value}", file=sys.stderr)
@@ -88,7 +104,7 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
         scale=recipe.scale,
         low_res=recipe.describe() if dataset.kind.name == "HR_ONLY" else "given LR files, used as they are",
         metrics=metrics_text,
-        models=tuple((upscaler.name, upscaler.description) for upscaler in upscalers),
+        models=tuple((", ".join(upscaler.outputs), upscaler.description) for upscaler in upscalers),
     )
     report = Report(protocol, tuple(scores), timings=not arguments.no_timings)
     markdown = report.markdown()
@@ -100,7 +116,14 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
     return 0
 
 
-def _upscaler(name: str, scale: int, options: EngineOptions, store: ModelStore) -> Upscaler:
+def _upscaler(
+    name: str,
+    scale: int,
+    options: EngineOptions,
+    store: ModelStore,
+    layers: tuple[str, ...],
+    artifact_options: ArtifactOptions,
+) -> Upscaler:
     if name == BICUBIC:
         return BicubicUpscaler(scale)
     model, _ = resolve_model(name, store)
@@ -111,4 +134,9 @@ def _upscaler(name: str, scale: int, options: EngineOptions, store: ModelStore) 
         )
     engine = prepare_engine(model, options)
     how = f"{model.descriptor.summary()}, {engine.runner.description}, tile {engine.settings.tile}"
-    return ModelUpscaler(name, engine, how)
+    if layers != ("detail",):
+        how += (
+            f"; layers {', '.join(layers)} with the {artifact_options.reference} reference, mask threshold "
+            f"{artifact_options.threshold:g}, softness {artifact_options.softness:g}"
+        )
+    return ModelUpscaler(name, engine, how, layers, artifact_options)

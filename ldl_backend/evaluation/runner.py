@@ -60,10 +60,12 @@ def evaluate(
         inputs = load_inputs(image, recipe, cache)
         for upscaler in upscalers:
             started = time.perf_counter()
-            output = upscaler.upscale(inputs.low)
-            seconds = time.perf_counter() - started
-            scores.append(suite.score(image.name, upscaler.name, output, inputs.truth, seconds))
+            outputs = upscaler.upscale(inputs.low)
+            seconds = time.perf_counter() - started  # all layers of one run: each row shows the run's time
+            for name, output in zip(upscaler.outputs, outputs, strict=True):
+                scores.append(suite.score(image.name, name, output, inputs.truth, seconds))
             if on_step is not None:
-                on_step(f"{image.name} · {upscaler.name}")
-    order = {upscaler.name: index for index, upscaler in enumerate(upscalers)}
+                on_step(f"{image.name} · {', '.join(upscaler.outputs)}")
+    names = [name for upscaler in upscalers for name in upscaler.outputs]
+    order = {name: index for index, name in enumerate(names)}
     return sorted(scores, key=lambda score: order[score.model])  # stable: images stay in dataset order

@@ -112,5 +112,16 @@ def test_errors_are_clear(photo_set: Path, tmp_path: Path, capsys: pytest.Captur
     report.write_text("keep me")
     assert main(["eval", "-m", "bicubic", "--data", str(photo_set), "--out", str(report)]) == 2
     assert report.read_text() == "keep me"
-    assert main(["eval", "-m", "bicubic", "--data", str(photo_set), "--layers", "blend"]) == 2
-    assert "hint:" in capsys.readouterr().err
+    assert main(["eval", "-m", "bicubic", "--data", str(photo_set), "--layers", "blur"]) == 2
+    assert "choose from detail, reference, blend" in capsys.readouterr().err
+
+
+def test_reference_and_blend_layers_are_scored_as_their_own_rows(photo_set: Path, tmp_path: Path) -> None:
+    arguments = ["eval", "-m", "realesr-animevideov3", "--data", str(photo_set), "--layers", "detail,reference,blend"]
+    out = tmp_path / "layers.csv"
+    assert main([*arguments, "--reference", "tta:2", "--csv", str(out), "--threads", "2"]) == 0
+    means = {row["model"]: float(row["psnr_y"]) for row in read_csv(out) if row["image"] == "mean"}
+    assert set(means) == {"realesr-animevideov3", "realesr-animevideov3:reference", "realesr-animevideov3:blend"}
+    # The blend mixes the two: its PSNR lies between theirs (or close above, where the mask picks well).
+    low, high = sorted((means["realesr-animevideov3"], means["realesr-animevideov3:reference"]))
+    assert low - 0.05 <= means["realesr-animevideov3:blend"] <= high + 0.5
