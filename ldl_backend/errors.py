@@ -109,3 +109,9 @@ class AssetNotInstalledError(ModelNotFoundError):
     """An auxiliary file a feature needs (NIQE parameters, LPIPS weights) is listed but not installed."""
 
     code = "asset_not_installed"
+
+
+class BlendInputError(LdlError, ValueError):
+    """A map, mask, edit or layer given to masking or blending cannot be used (shape, dtype, NaN, range)."""
+
+    code = "bad_blend_input"

@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from ldl_backend.artifacts.masks import BlendInputError, PixelBox, check_mask
+from ldl_backend.artifacts.masks import check_mask
+from ldl_backend.artifacts.pixel_box import PixelBox
+from ldl_backend.errors import BlendInputError
 from ldl_backend.imageio.image import SUPPORTED_DTYPES, ImageData
 
 # Samples per row band: its float32 temporaries (512 KiB each) stay in cache between the passes over them.
