@@ -28,15 +28,49 @@ def local_variance(values: torch.Tensor, window: int = DEFAULT_WINDOW) -> torch.
     pad = window // 2
     if min(values.shape[-2:]) <= pad:
         raise ValueError(f"a {window}×{window} window needs images larger than {pad} pixels, got {values.shape[-2:]}")
-    work = values.float()
+    work = values if values.dtype == torch.float64 else values.float()
     # Centring on the sample mean removes most of the cancellation that remains (variance is shift-invariant).
     work = work - work.mean(dim=(-1, -2, -3), keepdim=True).detach()
-    padded = F.pad(work, (pad, pad, pad, pad), mode="reflect")
-    mean = _box_mean(padded, window)
-    mean_of_squares = _box_mean(padded * padded, window)
+    return _LocalVariance.apply(work, window).to(values.dtype)
+
+
+class _LocalVariance(torch.autograd.Function):
+    """Box-filter local variance with a hand-written backward that keeps only the (centred) input: autograd's own
+    would keep every intermediate map of the forward pass, several times the input in training."""
+
+    @staticmethod
+    def forward(ctx, centred: torch.Tensor, window: int) -> torch.Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]
+        ctx.save_for_backward(centred)
+        ctx.window = window
+        padded = _reflect_pad(centred, window)
+        mean = _box_mean(padded, window)
+        variance = _box_mean(padded * padded, window).sub_(mean * mean).clamp_min_(0.0)
+        return variance.mul_(_unbiased(window))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        # v = c·(box(p²) − box(p)²) over p = reflect_pad(x): ∂L/∂p = boxᵀ(2c·g)·p − boxᵀ(2c·g·box(p)), where boxᵀ
+        # (the adjoint of a valid box mean) is a box mean over the zero-padded gradient; reflect-pad's adjoint
+        # folds the border back.
+        (centred,) = ctx.saved_tensors
+        window = ctx.window
+        padded = _reflect_pad(centred, window)
+        weighted = grad * (2.0 * _unbiased(window))
+        spread = _box_mean(F.pad(weighted, (window - 1,) * 4), window)
+        mean_term = _box_mean(F.pad(weighted * _box_mean(padded, window), (window - 1,) * 4), window)
+        grad_padded = spread.mul_(padded).sub_(mean_term)
+        pad = window // 2
+        return torch.ops.aten.reflection_pad2d_backward(grad_padded, centred, [pad, pad, pad, pad]), None
+
+
+def _reflect_pad(values: torch.Tensor, window: int) -> torch.Tensor:
+    pad = window // 2
+    return F.pad(values, (pad, pad, pad, pad), mode="reflect")
+
+
+def _unbiased(window: int) -> float:
     count = window * window
-    variance = (mean_of_squares - mean * mean).clamp_min(0.0) * (count / (count - 1))
-    return variance.to(values.dtype)
+    return count / (count - 1)
 
 
 def _box_mean(values: torch.Tensor, window: int) -> torch.Tensor:

@@ -95,3 +95,16 @@ def test_gradient_flows_to_sr_only() -> None:
 def test_bad_parameters_are_explained(shapes, window: int, exponent: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         refined_artifact_map(torch.zeros(shapes[0]), torch.zeros(shapes[1]), window=window, exponent=exponent)
+
+
+def test_hand_written_backward_matches_autograd_of_the_unfold_form() -> None:
+    generator = torch.Generator().manual_seed(3)
+    values = torch.rand(2, 1, 11, 13, generator=generator, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(2, 1, 11, 13, generator=generator, dtype=torch.float64)
+    (local_variance(values, 5) * weights).sum().backward()
+    ours = values.grad
+    values.grad = None
+    (unfold_local_variance(values, 5) * weights).sum().backward()
+    assert ours is not None and values.grad is not None
+    torch.testing.assert_close(ours, values.grad, rtol=1e-9, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda v: local_variance(v, 3), (values.detach()[:1, :, :6, :7].requires_grad_(),))
