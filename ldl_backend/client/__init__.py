@@ -1,0 +1,62 @@
+"""The client library of LDL Studio's backend, shared by the desktop app and the Krita and GIMP plugins.
+
+Standard library only, and no imports from the rest of ``ldl_backend``: the installer copies this folder into the
+hosts' plugin folders, where Python 3.10–3.13 imports it as a package of its own. The protocol is
+docs/server-api.md.
+
+    client = connect()
+    job = client.submit(png_bytes, SubmitOptions(model="realesrgan-x4plus"))
+    job = client.wait(job.id, on_progress=lambda job: print(job.progress.fraction))
+    blend = client.layer(job.id, "blend", format="raw")
+"""
+
+from .client import LAYER_NAMES, Client, LayerName
+from .connect import ConnectSettings, connect
+from .content_type import sniff_content_type
+from .discovery import ServerEndpoint, find_server, read_discovery_file
+from .errors import (
+    ClientError,
+    ConnectionFailed,
+    DiscoveryError,
+    ProtocolError,
+    ServerError,
+    ServerStartFailed,
+    UnsupportedImageError,
+    WaitTimeoutError,
+)
+from .locations import Locations, default_locations
+from .options import SubmitOptions
+from .raw_image import RawImage
+from .records import Health, JobError, JobInfo, JobState, ModelInfo, Progress
+from .transport import Transport
+
+__all__ = [
+    "LAYER_NAMES",
+    "Client",
+    "ClientError",
+    "ConnectSettings",
+    "ConnectionFailed",
+    "DiscoveryError",
+    "Health",
+    "JobError",
+    "JobInfo",
+    "JobState",
+    "LayerName",
+    "Locations",
+    "ModelInfo",
+    "Progress",
+    "ProtocolError",
+    "RawImage",
+    "ServerEndpoint",
+    "ServerError",
+    "ServerStartFailed",
+    "SubmitOptions",
+    "Transport",
+    "UnsupportedImageError",
+    "WaitTimeoutError",
+    "connect",
+    "default_locations",
+    "find_server",
+    "read_discovery_file",
+    "sniff_content_type",
+]

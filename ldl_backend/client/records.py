@@ -1,0 +1,199 @@
+"""Typed views of the server's JSON answers (docs/server-api.md), parsed strictly enough to catch a wrong server."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ProtocolError
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Tiles ``done`` of ``total`` in the current ``stage``; ``eta_seconds`` is None while unknown."""
+
+    done: int
+    total: int
+    stage: str
+    eta_seconds: float | None
+
+    @property
+    def fraction(self) -> float:
+        """In [0, 1]; 0 while the total is not known yet."""
+        return min(1.0, self.done / self.total) if self.total > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class JobError:
+    code: str
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """One job as the server reports it. ``created``/``updated`` are Unix seconds; width/height are the output's."""
+
+    id: str
+    state: JobState
+    model: str
+    created: float
+    updated: float
+    progress: Progress
+    error: JobError | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    version: str
+    api: int
+    worker: str
+    queued: int
+    running: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    architecture: str
+    scale: int
+    installed: bool
+    role: str
+    description: str
+
+
+def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    value = data.get(name)
+    # bool is an int in Python; a JSON true where a count belongs is still a wrong answer.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ProtocolError(f"the server's {what} has no valid {name!r} field (got {value!r})", _UPGRADE_HINT)
+    return value
+
+
+def _optional(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    return None if data.get(name) is None else _field(data, name, kind, what)
+
+
+def _timestamp(data: Mapping[str, Any], name: str) -> float:
+    # The API leaves the time format open; accept Unix seconds or ISO 8601 (with "Z", which 3.10 cannot parse).
+    value = data.get(name)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+            return parsed.timestamp()
+    raise ProtocolError(f"the server's job has no valid {name!r} time (got {value!r})", _UPGRADE_HINT)
+
+
+def mapping(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"the server's {what} is not a JSON object", _UPGRADE_HINT)
+    return value
+
+
+def parse_job(value: object) -> JobInfo:
+    data = mapping(value, "job")
+    progress = mapping(data.get("progress"), "job progress")
+    error = data.get("error")
+    state = _field(data, "state", str, "job")
+    try:
+        job_state = JobState(state)
+    except ValueError as e:
+        raise ProtocolError(f"the server reports an unknown job state {state!r}", _UPGRADE_HINT) from e
+    job_error = None
+    if error is not None:
+        fields = mapping(error, "job error")
+        job_error = JobError(
+            code=_field(fields, "code", str, "job error"),
+            message=_field(fields, "message", str, "job error"),
+            hint=_field(fields, "hint", str, "job error"),
+        )
+    eta = _optional(progress, "eta_seconds", (int, float), "job progress")
+    return JobInfo(
+        id=_field(data, "id", str, "job"),
+        state=job_state,
+        model=_field(data, "model", str, "job"),
+        created=_timestamp(data, "created"),
+        updated=_timestamp(data, "updated"),
+        progress=Progress(
+            done=_field(progress, "done", int, "job progress"),
+            total=_field(progress, "total", int, "job progress"),
+            stage=_field(progress, "stage", str, "job progress"),
+            eta_seconds=None if eta is None else float(eta),
+        ),
+        error=job_error,
+        width=_optional(data, "width", int, "job"),
+        height=_optional(data, "height", int, "job"),
+    )
+
+
+def parse_jobs(value: object) -> list[JobInfo]:
+    jobs = mapping(value, "job list").get("jobs")
+    if not isinstance(jobs, list):
+        raise ProtocolError("the server's job list has no 'jobs' array", _UPGRADE_HINT)
+    return [parse_job(job) for job in jobs]
+
+
+def parse_health(value: object) -> Health:
+    data = mapping(value, "health report")
+    return Health(
+        status=_field(data, "status", str, "health report"),
+        version=_field(data, "version", str, "health report"),
+        api=_field(data, "api", int, "health report"),
+        worker=_field(data, "worker", str, "health report"),
+        queued=_field(data, "queued", int, "health report"),
+        running=_field(data, "running", int, "health report"),
+    )
+
+
+def parse_models(value: object) -> list[ModelInfo]:
+    models = mapping(value, "model list").get("models")
+    if not isinstance(models, list):
+        raise ProtocolError("the server's model list has no 'models' array", _UPGRADE_HINT)
+    parsed: list[ModelInfo] = []
+    for item in models:
+        data = mapping(item, "model")
+        parsed.append(
+            ModelInfo(
+                name=_field(data, "name", str, "model"),
+                architecture=_field(data, "architecture", str, "model"),
+                scale=_field(data, "scale", int, "model"),
+                installed=_field(data, "installed", bool, "model"),
+                # Descriptive text only: a missing one must not make the whole list unreadable.
+                role=str(data.get("role") or ""),
+                description=str(data.get("description") or ""),
+            )
+        )
+    return parsed
+
+
+_UPGRADE_HINT = "the server and this client may be different versions; update LDL Studio so both match"
