@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ldl_backend.commands import evaluate as evaluate_command
 from ldl_backend.commands import models as models_command
+from ldl_backend.commands import serve as serve_command
 from ldl_backend.commands import upscale as upscale_command
 from ldl_backend.errors import LdlError
 from ldl_backend.models.catalog import builtin_catalog
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score models on an image set (PSNR-Y, SSIM-Y, NIQE, LPIPS)")
     evaluate_command.add_arguments(evaluate)
     evaluate.set_defaults(handler=evaluate_command.run)
+    serve = commands.add_parser("serve", help="run the local backend for the app and plug-ins (127.0.0.1)")
+    serve_command.add_arguments(serve)
+    serve.set_defaults(handler=serve_command.run)
     return parser
 
 

@@ -1,0 +1,51 @@
+"""``ldl serve``: the local backend for the desktop app and the Krita/GIMP plug-ins."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from ldl_backend import __version__
+from ldl_backend.errors import LdlError
+from ldl_backend.models.store import ModelStore
+from ldl_backend.paths import cache_root, data_root, runtime_root
+from ldl_backend.server import ServerConfig, prepare_server
+from ldl_backend.server.config import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY, DEFAULT_QUEUE_LIMIT
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port, printed at start)")
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow a non-loopback --host (anyone with the token can use it)"
+    )
+    parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")
+    parser.add_argument("--queue-limit", type=int, default=DEFAULT_QUEUE_LIMIT, help="most jobs waiting at once")
+    parser.add_argument("--cache-bytes", type=int, default=DEFAULT_CACHE_BYTES, help="size limit of stored layers")
+
+
+def run(arguments: argparse.Namespace, store: ModelStore) -> int:
+    try:
+        config = ServerConfig(
+            data_dir=data_root() / "server",
+            cache_dir=cache_root() / "server",
+            runtime_dir=runtime_root(),
+            host=arguments.host,
+            port=arguments.port,
+            allow_remote=arguments.allow_remote,
+            max_body=arguments.max_body,
+            queue_limit=arguments.queue_limit,
+            cache_bytes=arguments.cache_bytes,
+        )
+    except ValueError as error:
+        raise LdlError(str(error), "see `ldl serve --help`") from error
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        server = prepare_server(config, store.root, __version__)
+    except OSError as error:
+        raise LdlError(
+            f"cannot listen on {config.host}:{config.port}: {error.strerror}", "choose another --port"
+        ) from error
+    print(f"listening on {config.host}:{server.port}", flush=True)
+    server.run()
+    return 0

@@ -1,0 +1,52 @@
+"""The server's settings, fixed at start."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MAX_BODY = 512 * 1024 * 1024
+DEFAULT_QUEUE_LIMIT = 32
+DEFAULT_CACHE_BYTES = 8 * 1024 * 1024 * 1024
+API_VERSION = 1
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """``data_dir``: the job database. ``cache_dir``: uploaded inputs and result layers (``cache_bytes`` at most).
+    ``runtime_dir``: the discovery file. ``max_body``: request body limit in bytes. ``queue_limit``: queued jobs
+    beyond which submissions get 429. ``max_pixels``: input pixel budget, checked before decoding."""
+
+    data_dir: Path
+    cache_dir: Path
+    runtime_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    allow_remote: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+    queue_limit: int = DEFAULT_QUEUE_LIMIT
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    max_pixels: int = 178_956_970
+    model_cache: int = 2
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, not {self.port}")
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"{self.host} is not a loopback address; the server accepts local connections only "
+                "(pass --allow-remote to bind it anyway, at your own risk)"
+            )
+        for name in ("max_body", "queue_limit", "cache_bytes", "max_pixels", "model_cache"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")

@@ -1,0 +1,150 @@
+"""The OpenAPI 3 description of the routes (hand-written; docs/server-api.md is the prose contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_JOB = {"$ref": "#/components/schemas/Job"}
+_LAYER_NAMES = ["detail", "reference", "map", "mask", "blend"]
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): _json(_ERROR, "error") for status in (401, 403, *statuses)}
+
+
+_JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    number = {"type": "number", "minimum": 0, "maximum": 1}
+    query = [
+        {"name": "model", "in": "query", "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._+-]{0,63}$"}},
+        {"name": "scale", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 16}},
+        {"name": "reference", "in": "query", "schema": {"type": "string", "example": "tta:8"}},
+        {"name": "threshold", "in": "query", "schema": number},
+        {"name": "softness", "in": "query", "schema": number},
+        {"name": "alpha", "in": "query", "schema": {"type": "string", "enum": ["resize", "model"]}},
+    ]
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    image_body = {
+        "required": True,
+        "content": {
+            kind: binary for kind in ("image/png", "image/tiff", "image/jpeg", "image/webp", "application/x-ldl-raw")
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "LDL Studio backend", "version": version, "x-api": 1},
+        "servers": [{"url": "http://127.0.0.1:{port}", "variables": {"port": {"default": "0"}}}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/health": {"get": {"responses": {"200": _json({"$ref": "#/components/schemas/Health"}), **_errors()}}},
+            "/models": {"get": {"responses": {"200": _json({"type": "object"}), **_errors()}}},
+            "/openapi.json": {"get": {"responses": {"200": _json({"type": "object"}), **_errors()}}},
+            "/jobs": {
+                "get": {"responses": {"200": _json({"type": "object"}), **_errors()}},
+                "post": {
+                    "parameters": query,
+                    "requestBody": image_body,
+                    "responses": {"202": _json({"type": "object"}), **_errors(400, 404, 413, 415, 422, 429, 503)},
+                },
+            },
+            "/jobs/{id}": {
+                "get": {"parameters": [_JOB_ID], "responses": {"200": _json(_JOB), **_errors(404)}},
+                "delete": {
+                    "parameters": [_JOB_ID],
+                    "responses": {"204": {"description": "deleted"}, **_errors(404, 409)},
+                },
+            },
+            "/jobs/{id}/events": {
+                "get": {
+                    "parameters": [_JOB_ID],
+                    "responses": {
+                        "200": {"description": "progress events", "content": {"text/event-stream": binary}},
+                        **_errors(404),
+                    },
+                }
+            },
+            "/jobs/{id}/layers/{name}": {
+                "get": {
+                    "parameters": [
+                        _JOB_ID,
+                        {"name": "name", "in": "path", "required": True, "schema": {"enum": _LAYER_NAMES}},
+                        {"name": "format", "in": "query", "schema": {"enum": ["png", "tiff", "raw"]}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the layer",
+                            "content": {k: binary for k in ("image/png", "image/tiff", "application/x-ldl-raw")},
+                        },
+                        **_errors(400, 404, 409),
+                    },
+                }
+            },
+            "/jobs/{id}/cancel": {
+                "post": {"parameters": [_JOB_ID], "responses": {"202": _json(_JOB), **_errors(404, 409)}}
+            },
+            "/jobs/{id}/reblend": {
+                "post": {
+                    "parameters": [_JOB_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Reblend"}},
+                            "application/x-ldl-raw": binary,
+                        },
+                    },
+                    "responses": {"200": _json(_JOB), **_errors(400, 404, 409, 413, 415)},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message", "hint"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "hint": {"type": "string"},
+                    },
+                },
+                "Health": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"type": "string"},
+                        "version": {"type": "string"},
+                        "api": {"type": "integer"},
+                        "worker": {"enum": ["starting", "ready", "busy", "restarting", "failed"]},
+                        "queued": {"type": "integer"},
+                        "running": {"type": "integer"},
+                    },
+                },
+                "Reblend": {
+                    "type": "object",
+                    "required": ["threshold", "softness"],
+                    "properties": {"threshold": number, "softness": number},
+                },
+                "Job": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]},
+                        "model": {"type": "string"},
+                        "created": {"type": "number", "description": "Unix time, seconds"},
+                        "updated": {"type": "number", "description": "Unix time, seconds"},
+                        "progress": {"type": "object"},
+                        "error": {"nullable": True, "allOf": [_ERROR]},
+                        "width": {"type": "integer", "nullable": True},
+                        "height": {"type": "integer", "nullable": True},
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,257 @@
+"""The route handlers: thin — validate, call the job store, the layer cache or the supervisor, answer JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from ldl_backend.errors import LdlError
+from ldl_backend.server import layer_files, reblend, submission
+from ldl_backend.server.config import API_VERSION
+from ldl_backend.server.context import ServerContext
+from ldl_backend.server.errors import ApiError, bad_request, conflict, not_found, status_of
+from ldl_backend.server.jobs import Job, JobState
+from ldl_backend.server.openapi import openapi_document
+from ldl_backend.server.raw_image import RAW_TYPE
+from ldl_backend.server.supervisor import WorkerState
+
+_log = logging.getLogger(__name__)
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+EVENT_INTERVAL = 0.1
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error_response(status: int, code: str, message: str, hint: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"code": code, "message": message, "hint": hint}, status, headers=headers)
+
+
+def guarded(handler: Handler) -> Handler:
+    """Our errors become their JSON answer; anything else is logged and answered 500 ``internal``."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except LdlError as error:
+            retry = error.retry_after if isinstance(error, ApiError) else None
+            return error_response(status_of(error), error.code, error.message, error.hint, retry)
+        except Exception:
+            _log.exception("%s %s failed", request.method, request.url.path)
+            return error_response(500, "internal", "the server failed to handle this request", "see the server's log")
+
+    return wrapped
+
+
+class Routes:
+    def __init__(self, context: ServerContext) -> None:
+        self._context = context
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _job(self, request: Request) -> Job:
+        job_id = request.path_params["id"]
+        job = self._context.jobs.get(job_id) if _JOB_ID.match(job_id) else None
+        if job is None:
+            raise not_found(f"job {job_id[:40]!r}")
+        return job
+
+    @staticmethod
+    def _no_query(request: Request, allowed: tuple[str, ...] = ()) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value in request.query_params.multi_items():
+            if key not in allowed or key in values:
+                raise bad_request(f"unexpected query parameter {key!r}")
+            values[key] = value
+        return values
+
+    # -- routes --------------------------------------------------------------------------------------------
+    async def health(self, request: Request) -> Response:
+        self._no_query(request)
+        jobs = self._context.jobs
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": self._context.version,
+                "api": API_VERSION,
+                "worker": self._context.supervisor.state.value,
+                "queued": jobs.count(JobState.QUEUED),
+                "running": jobs.count(JobState.RUNNING),
+            }
+        )
+
+    async def models(self, request: Request) -> Response:
+        self._no_query(request)
+        statuses = await run_in_threadpool(self._context.models.list)
+        return JSONResponse(
+            {
+                "models": [
+                    {
+                        "name": status.entry.name,
+                        "architecture": status.entry.architecture.value,
+                        "scale": status.entry.scale,
+                        "installed": status.installed,
+                        "role": status.entry.role.value,
+                        "description": status.entry.description,
+                    }
+                    for status in statuses
+                ]
+            }
+        )
+
+    async def openapi(self, request: Request) -> Response:
+        self._no_query(request)
+        return JSONResponse(openapi_document(self._context.version))
+
+    async def submit(self, request: Request) -> Response:
+        context = self._context
+        options = submission.parse_options(request.query_params.multi_items(), context.models.catalog())
+        self._check_capacity()
+        status = await run_in_threadpool(context.models.status, options.model)
+        if not (status.installed or status.available_offline):
+            raise ApiError(
+                404, "unknown_model", f"model {options.model!r} is not installed", "install it with `ldl models`"
+            )
+        body = await request.body()
+        image = await run_in_threadpool(
+            submission.decode_body,
+            body,
+            request.headers.get("content-type"),
+            request.headers,
+            context.cache.scratch,
+            context.config.max_pixels,
+        )
+        job_id = uuid.uuid4().hex
+        await run_in_threadpool(context.cache.save_input, job_id, image)
+        try:
+            self._check_capacity()
+        except ApiError:
+            context.cache.delete_input(job_id)
+            raise
+        now = time.time()
+        context.jobs.add(Job(job_id, JobState.QUEUED, options, now, now))
+        context.supervisor.wake()
+        return JSONResponse({"id": job_id, "state": JobState.QUEUED.value}, 202)
+
+    def _check_capacity(self) -> None:
+        if self._context.supervisor.state is WorkerState.FAILED:
+            raise ApiError(
+                503,
+                "worker_unavailable",
+                "the worker process keeps crashing; no jobs are accepted for now",
+                "see the server's log; it retries by itself",
+                retry_after=10,
+            )
+        if self._context.jobs.count(JobState.QUEUED) >= self._context.config.queue_limit:
+            raise ApiError(
+                429, "queue_full", "too many jobs are waiting", "wait for some to finish, then retry", retry_after=5
+            )
+
+    async def list_jobs(self, request: Request) -> Response:
+        self._no_query(request)
+        return JSONResponse({"jobs": [job.to_json() for job in self._context.jobs.all()]})
+
+    async def get_job(self, request: Request) -> Response:
+        self._no_query(request)
+        return JSONResponse(self._job(request).to_json())
+
+    async def events(self, request: Request) -> Response:
+        self._no_query(request)
+        job_id = self._job(request).id
+        jobs = self._context.jobs
+
+        async def stream() -> AsyncIterator[str]:
+            last = ""
+            while True:
+                job = jobs.get(job_id)
+                if job is None:
+                    yield "event: end\ndata: null\n\n"
+                    return
+                payload = json.dumps(job.to_json())
+                if payload != last:
+                    yield f"event: progress\ndata: {payload}\n\n"
+                    last = payload
+                if job.state.final:
+                    yield f"event: end\ndata: {payload}\n\n"
+                    return
+                await asyncio.sleep(EVENT_INTERVAL)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    async def layer(self, request: Request) -> Response:
+        file_format = self._no_query(request, ("format",)).get("format", "png")
+        name = request.path_params["name"]
+        job = self._job(request)
+        layer_files.check_request(name, file_format)
+        self._require_layers(job)
+        try:
+            found = await run_in_threadpool(layer_files.layer_file, self._context.cache, job.id, name, file_format)
+        except FileNotFoundError as error:
+            raise not_found(f"the layers of job {job.id}") from error
+        return Response(found.body, media_type=found.media_type, headers=found.headers)
+
+    def _require_layers(self, job: Job) -> None:
+        if job.state is not JobState.SUCCEEDED:
+            raise conflict(f"job {job.id} is {job.state.value}, not succeeded", "wait for it to succeed")
+
+    async def cancel(self, request: Request) -> Response:
+        self._no_query(request)
+        job = self._job(request)
+        jobs = self._context.jobs
+        if job.state is JobState.QUEUED:
+            cancelled = jobs.update(job.id, expect=(JobState.QUEUED,), state=JobState.CANCELLED)
+            if cancelled is not None:
+                self._context.cache.delete_input(job.id)
+                return JSONResponse(cancelled.to_json(), 202)
+            job = self._job(request)
+        if job.state is JobState.RUNNING and self._context.supervisor.cancel_running(job.id):
+            return JSONResponse(job.to_json(), 202)
+        job = self._job(request)
+        if job.state.final:
+            raise conflict(f"job {job.id} is already {job.state.value}", "nothing to cancel")
+        return JSONResponse(job.to_json(), 202)
+
+    async def reblend(self, request: Request) -> Response:
+        self._no_query(request)
+        job = self._job(request)
+        self._require_layers(job)
+        kind = submission.media_type(request.headers.get("content-type"))
+        body = await request.body()
+        settings, mask = None, None
+        if kind == "application/json":
+            settings = reblend.parse_settings(body)
+        elif kind == RAW_TYPE:
+            mask = await run_in_threadpool(reblend.parse_mask, body, request.headers, self._context.config.max_pixels)
+        else:
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f"unsupported Content-Type {kind or '(none)'!r}",
+                f"send JSON or {RAW_TYPE}",
+            )
+        async with self._context.reblend_lock:
+            try:
+                await run_in_threadpool(reblend.reblend, self._context.cache, job.id, settings=settings, mask=mask)
+            except FileNotFoundError as error:
+                raise not_found(f"the layers of job {job.id}") from error
+        return JSONResponse(self._job(request).to_json())
+
+    async def delete(self, request: Request) -> Response:
+        self._no_query(request)
+        job = self._job(request)
+        if not self._context.jobs.delete(job.id, unless=(JobState.RUNNING,)):
+            if self._context.jobs.get(job.id) is None:
+                raise not_found(f"job {job.id}")
+            raise conflict(f"job {job.id} is running", "cancel it first")
+        await run_in_threadpool(self._context.cache.delete, job.id)
+        return Response(status_code=204)

@@ -1,0 +1,142 @@
+"""The worker process: keeps recently used models loaded and runs one job at a time.
+
+A crash here (a segfault in a native library, the OOM killer) takes down only this process; the supervisor in
+the API process notices, fails the job and starts a new worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
+from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
+from ldl_backend.engine.pipeline import AlphaMode, OutputSize
+from ldl_backend.engine.progress import CancelledError, CancelToken, Progress
+from ldl_backend.engine.upscale import EngineOptions, PreparedEngine, prepare_engine
+from ldl_backend.errors import LdlError
+from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.store import ModelStore
+from ldl_backend.server.jobs import JobOptions
+from ldl_backend.server.layer_cache import LayerCache
+from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
+
+_log = logging.getLogger(__name__)
+
+
+class SharedCancelToken(CancelToken):
+    """A ``CancelToken`` backed by a multiprocessing event that the API process sets."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self._shared = event
+
+    def cancel(self) -> None:
+        self._shared.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._shared.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._shared.is_set():
+            raise CancelledError()
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    models_dir: Path
+    cache_dir: Path
+    model_cache: int = 2
+
+
+class EngineCache:
+    """The last ``size`` prepared engines by model name (loading a model costs more than a small job)."""
+
+    def __init__(self, store: ModelStore, size: int) -> None:
+        self._store = store
+        self._size = size
+        self._engines: OrderedDict[str, PreparedEngine] = OrderedDict()
+
+    def get(self, name: str, alpha: AlphaMode) -> PreparedEngine:
+        key = f"{name}/{alpha.value}"
+        engine = self._engines.pop(key, None)
+        if engine is None:
+            engine = prepare_engine(self._store.load(name), EngineOptions(alpha_mode=alpha))
+        self._engines[key] = engine
+        while len(self._engines) > self._size:
+            self._engines.popitem(last=False)
+        return engine
+
+
+def run_job(
+    request: RunJob, engines: EngineCache, cache: LayerCache, cancel: CancelToken, connection: Connection
+) -> None:
+    options = request.options
+    alpha = AlphaMode(options.alpha)
+    reference = ReferenceSource.parse(options.reference)
+    engine = engines.get(options.model, alpha)
+    reference_engine = None
+    if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
+        reference_engine = engines.get(reference.model_name, alpha)
+    image = cache.load_input(request.job_id)
+    last_sent = [0.0]
+
+    def report(progress: Progress) -> None:
+        now = time.monotonic()
+        if now - last_sent[0] >= 0.05 or progress.done == progress.total:
+            last_sent[0] = now
+            connection.send(
+                JobProgress(request.job_id, progress.done, progress.total, progress.stage, progress.remaining)
+            )
+
+    layers = upscale_with_layers(
+        image,
+        engine,
+        artifact_options(options),
+        reference_engine=reference_engine,
+        alpha_mode=alpha,
+        output_size=None if options.scale is None else OutputSize(scale=options.scale),
+        progress=report,
+        cancel=cancel,
+    )
+    cancel.raise_if_cancelled()
+    cache.save_layers(request.job_id, layers)
+    connection.send(JobFinished(request.job_id, layers.detail.width, layers.detail.height))
+
+
+def artifact_options(options: JobOptions) -> ArtifactOptions:
+    return ArtifactOptions(ReferenceSource.parse(options.reference), options.threshold, options.softness)
+
+
+def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: Event) -> None:
+    """The worker's main loop (the target of the spawned process): one ``RunJob`` at a time until the pipe closes."""
+    store = ModelStore(settings.models_dir, builtin_catalog())
+    engines = EngineCache(store, settings.model_cache)
+    cache = LayerCache(settings.cache_dir)
+    cancel = SharedCancelToken(cancel_event)
+    connection.send(Ready(os.getpid()))
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        if not isinstance(request, RunJob):
+            continue
+        try:
+            run_job(request, engines, cache, cancel, connection)
+        except LdlError as error:
+            connection.send(JobFailed(request.job_id, error.code, error.message, error.hint))
+        except ValueError as error:
+            connection.send(JobFailed(request.job_id, "bad_request", str(error), "check the job's options"))
+        except Exception as error:  # the process boundary: any failure becomes the job's error, the worker lives on
+            _log.exception("job %s failed", request.job_id)
+            connection.send(
+                JobFailed(request.job_id, "internal", f"the upscale failed: {error}", "see the server's log")
+            )
