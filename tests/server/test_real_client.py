@@ -26,7 +26,9 @@ def test_client_submits_follows_fetches_and_reblends(server: Server, photo_png: 
         assert blend.size == (done.width, done.height)
     mask = client.layer(done.id, "mask", "raw")
     assert isinstance(mask, RawImage) and (mask.width, mask.height, mask.channels) == (done.width, done.height, 1)
-    keep_all = RawImage.from_buffer(done.width, done.height, 1, "float32", np.ones(mask.width * mask.height, "<f4"))
+    keep_all = RawImage.from_buffer(
+        mask.width, mask.height, 1, "float32", np.ones(mask.width * mask.height, "<f4").tobytes()
+    )
     client.reblend(done.id, mask=keep_all)
     assert client.layer(done.id, "blend", "raw").data == client.layer(done.id, "detail", "raw").data
     try:
