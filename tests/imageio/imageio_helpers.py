@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -23,7 +24,9 @@ def gradient(height: int, width: int, channels: int, dtype: type[np.generic], se
     return values.astype(dtype)
 
 
+@functools.cache
 def srgb_icc() -> bytes:
+    # LittleCMS stamps the creation time into the header: one profile per run, or two calls a second apart differ.
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
