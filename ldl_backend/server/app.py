@@ -82,12 +82,15 @@ def create_app(context: ServerContext, *, port: int, token: str) -> Starlette:
             context.jobs.interrupt_unfinished()
             context.jobs.close()
 
-    return Starlette(
+    app = Starlette(
         routes=table,
         middleware=middleware,
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
         lifespan=lifespan,
     )
+    # A trailing slash is an unknown route (JSON 404), not a bare 307 redirect: every non-2xx answer is JSON.
+    app.router.redirect_slashes = False
+    return app
 
 
 async def _http_error(_: Request, error: HTTPException) -> Response:

@@ -35,7 +35,8 @@ def parse_header(headers: Mapping[str, str], max_pixels: int) -> RawHeader:
     values: dict[str, int] = {}
     for name in ("width", "height", "channels"):
         text = headers.get(f"x-ldl-{name}")
-        if text is None or not text.isdigit() or len(text) > 9:
+        # isascii: str.isdigit() also accepts '²', which int() refuses.
+        if text is None or not (text.isascii() and text.isdigit()) or len(text) > 9:
             raise bad_request(
                 f"X-Ldl-{name.capitalize()} must be a positive integer, not {text!r}",
                 "send X-Ldl-Width, X-Ldl-Height, X-Ldl-Channels and X-Ldl-Dtype with a raw body",

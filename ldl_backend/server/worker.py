@@ -121,7 +121,10 @@ def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: E
     engines = EngineCache(store, settings.model_cache)
     cache = LayerCache(settings.cache_dir)
     cancel = SharedCancelToken(cancel_event)
-    connection.send(Ready(os.getpid()))
+    try:
+        connection.send(Ready(os.getpid()))
+    except OSError:  # the server stopped while this worker was starting: nobody to serve, exit quietly
+        return
     while True:
         try:
             request = connection.recv()
