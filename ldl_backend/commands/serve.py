@@ -47,5 +47,9 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
             f"cannot listen on {config.host}:{config.port}: {error.strerror}", "choose another --port"
         ) from error
     print(f"listening on {config.host}:{server.port}", flush=True)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown; that is a normal stop
+        pass
+    print("stopped", flush=True)
     return 0
