@@ -37,7 +37,7 @@ def build_context(config: ServerConfig, models_dir: Path, version: str) -> Serve
     cache = LayerCache(config.cache_dir)
     cache.remove_leftovers({job.id for job in jobs.all() if job.state is JobState.SUCCEEDED})
     supervisor = Supervisor(
-        WorkerSettings(models_dir, config.cache_dir, config.model_cache), jobs, cache, config.cache_bytes
+        WorkerSettings(models_dir, config.cache_dir, config.model_memory), jobs, cache, config.cache_bytes
     )
     return ServerContext(config, version, jobs, cache, ModelStore(models_dir, builtin_catalog()), supervisor)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 DEFAULT_MAX_BODY = 512 * 1024 * 1024
 DEFAULT_QUEUE_LIMIT = 32
 DEFAULT_CACHE_BYTES = 8 * 1024 * 1024 * 1024
+# Weights kept loaded between jobs (x4plus is 67 MB in fp32): several models, never a surprise on a laptop.
+DEFAULT_MODEL_MEMORY = 1 << 30
 API_VERSION = 1
 
 
@@ -37,7 +39,7 @@ class ServerConfig:
     queue_limit: int = DEFAULT_QUEUE_LIMIT
     cache_bytes: int = DEFAULT_CACHE_BYTES
     max_pixels: int = 178_956_970
-    model_cache: int = 2
+    model_memory: int = DEFAULT_MODEL_MEMORY
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -47,6 +49,6 @@ class ServerConfig:
                 f"{self.host} is not a loopback address; the server accepts local connections only "
                 "(pass --allow-remote to bind it anyway, at your own risk)"
             )
-        for name in ("max_body", "queue_limit", "cache_bytes", "max_pixels", "model_cache"):
+        for name in ("max_body", "queue_limit", "cache_bytes", "max_pixels", "model_memory"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")

@@ -22,7 +22,9 @@ from ldl_backend.engine.progress import CancelledError, CancelToken, Progress
 from ldl_backend.engine.upscale import EngineOptions, PreparedEngine, prepare_engine
 from ldl_backend.errors import LdlError
 from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
+from ldl_backend.server.config import DEFAULT_MODEL_MEMORY
 from ldl_backend.server.jobs import JobOptions
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
@@ -53,26 +55,39 @@ class SharedCancelToken(CancelToken):
 class WorkerSettings:
     models_dir: Path
     cache_dir: Path
-    model_cache: int = 2
+    model_memory: int = DEFAULT_MODEL_MEMORY
 
 
 class EngineCache:
-    """The last ``size`` prepared engines by model name (loading a model costs more than a small job)."""
+    """Loaded models kept between jobs within a memory budget (loading costs more than a small job), least
+    recently used evicted first; the model just used always stays. One copy of the weights per model, shared by
+    its engines (one per alpha mode)."""
 
-    def __init__(self, store: ModelStore, size: int) -> None:
+    def __init__(self, store: ModelStore, budget_bytes: int) -> None:
         self._store = store
-        self._size = size
-        self._engines: OrderedDict[str, PreparedEngine] = OrderedDict()
+        self._budget = budget_bytes
+        self._models: OrderedDict[str, tuple[LoadedModel, int]] = OrderedDict()
+        self._engines: dict[tuple[str, AlphaMode], PreparedEngine] = {}
 
     def get(self, name: str, alpha: AlphaMode) -> PreparedEngine:
-        key = f"{name}/{alpha.value}"
-        engine = self._engines.pop(key, None)
+        entry = self._models.pop(name, None)
+        if entry is None:
+            model = self._store.load(name)
+            entry = (model, sum(p.numel() * p.element_size() for p in model.network.parameters()))
+        self._models[name] = entry
+        engine = self._engines.get((name, alpha))
         if engine is None:
-            engine = prepare_engine(self._store.load(name), EngineOptions(alpha_mode=alpha))
-        self._engines[key] = engine
-        while len(self._engines) > self._size:
-            self._engines.popitem(last=False)
+            engine = prepare_engine(entry[0], EngineOptions(alpha_mode=alpha))
+            self._engines[(name, alpha)] = engine
+        while len(self._models) > 1 and sum(size for _, size in self._models.values()) > self._budget:
+            evicted, _ = self._models.popitem(last=False)
+            self._engines = {key: value for key, value in self._engines.items() if key[0] != evicted}
         return engine
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """Model names in the cache, least recently used first."""
+        return tuple(self._models)
 
 
 def run_job(
@@ -118,7 +133,7 @@ def artifact_options(options: JobOptions) -> ArtifactOptions:
 def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: Event) -> None:
     """The worker's main loop (the target of the spawned process): one ``RunJob`` at a time until the pipe closes."""
     store = ModelStore(settings.models_dir, builtin_catalog())
-    engines = EngineCache(store, settings.model_cache)
+    engines = EngineCache(store, settings.model_memory)
     cache = LayerCache(settings.cache_dir)
     cancel = SharedCancelToken(cancel_event)
     try:
