@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 
 from ldl_backend import __version__
@@ -47,9 +48,7 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
             f"cannot listen on {config.host}:{config.port}: {error.strerror}", "choose another --port"
         ) from error
     print(f"listening on {config.host}:{server.port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its clean shutdown: a normal stop
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown; that is a normal stop
-        pass
     print("stopped", flush=True)
     return 0
