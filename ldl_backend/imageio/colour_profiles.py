@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import functools
 import io
+import struct
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 
+# ICC header bytes 24–35: the creation date and time, six big-endian uint16.
+_ICC_DATE = slice(24, 36)
+_FIXED_DATE = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
+
 
 @functools.cache
 def srgb_profile_bytes() -> bytes:
-    """An sRGB ICC profile (LittleCMS's built-in one), for pixels we converted to sRGB ourselves."""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    """An sRGB ICC profile (LittleCMS's built-in one), for pixels we converted to sRGB ourselves.
+
+    LittleCMS stamps the current time into the header; a fixed date makes every run write the same bytes (the
+    profile ID, bytes 84–99, is left zero by LittleCMS, so nothing else depends on the date)."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    if not any(profile[84:100]):
+        profile[_ICC_DATE] = _FIXED_DATE
+    return bytes(profile)
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
 from imageio_helpers import exif_with_orientation, gradient, srgb_icc, write_cv2_png
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from ldl_backend.imageio import ImageData, ImageMetadata, probe_image, read_image, write_image
+from ldl_backend.imageio.colour_profiles import srgb_profile_bytes
 from ldl_backend.imageio.orientation import exif_orientation, reset_orientation
 from ldl_backend.imageio.png_chunks import iter_chunks, read_iccp
 
@@ -188,3 +191,10 @@ def test_orientation_of_a_palette_tiff_decoded_by_pillow(tmp_path: Path) -> None
     image.putpalette(palette.tobytes())
     image.save(tmp_path / "in.tif", tiffinfo={274: 6})
     np.testing.assert_array_equal(read_image(tmp_path / "in.tif").colour, np.rot90(palette[indices], k=-1))
+
+
+def test_the_srgb_profile_we_attach_is_the_same_in_every_run() -> None:
+    command = "from ldl_backend.imageio.colour_profiles import srgb_profile_bytes as p; print(p().hex())"
+    other_run = subprocess.run([sys.executable, "-c", command], check=True, capture_output=True, text=True)
+    assert bytes.fromhex(other_run.stdout.strip()) == srgb_profile_bytes()
+    assert ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile_bytes())).profile.profile_description
