@@ -197,4 +197,4 @@ def test_the_srgb_profile_we_attach_is_the_same_in_every_run() -> None:
     command = "from ldl_backend.imageio.colour_profiles import srgb_profile_bytes as p; print(p().hex())"
     other_run = subprocess.run([sys.executable, "-c", command], check=True, capture_output=True, text=True)
     assert bytes.fromhex(other_run.stdout.strip()) == srgb_profile_bytes()
-    assert ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile_bytes())).profile.profile_description
+    assert ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile_bytes())))
