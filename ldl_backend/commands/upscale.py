@@ -68,8 +68,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the faithful upscale the map compares against: tta (8 flips/rotations, default), tta:2, tta:4, "
         "model:NAME or lanczos (cheapest)",
     )
-    layers.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="map value where detail fades out")
-    layers.add_argument("--softness", type=float, default=DEFAULT_SOFTNESS, help="width of the fade (0 = hard edge)")
+    layers.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"map value at the middle of the fade from detail to reference (default {DEFAULT_THRESHOLD})",
+    )
+    layers.add_argument(
+        "--softness",
+        type=float,
+        default=DEFAULT_SOFTNESS,
+        help=f"width of that fade (0 = hard edge; default {DEFAULT_SOFTNESS})",
+    )
     layers.add_argument("--map", type=Path, help="write the artifact map here (16-bit gray PNG; one input only)")
     layers.add_argument(
         "--layers", type=Path, help="write every layer (detail, reference, map, overlay, mask, blend) into this folder"
