@@ -19,6 +19,7 @@ from enum import Enum
 import cv2
 import numpy as np
 
+from ldl_backend.engine.progress import CancelToken
 from ldl_backend.engine.runners import TileRunner
 
 TTA_COUNTS = (1, 2, 4, 8)
@@ -108,10 +109,13 @@ class TtaRunner:
     Costs ``count`` passes of ``inner`` per tile. Tiles must be square-agnostic: transposed tiles are h×w swapped,
     which every convolutional runner accepts (the tiler pads both sides to the size multiple).
     ``skip_identity``: average only the other ``count − 1`` transforms, for a caller that already has the plain
-    upscale (the detail layer) and mixes it in itself — one network pass fewer.
+    upscale (the detail layer) and mixes it in itself — one network pass fewer. ``cancel`` is polled between
+    transforms, so a cancelled job stops within one network pass even when the image is a single tile.
     """
 
-    def __init__(self, inner: TileRunner, count: int, *, skip_identity: bool = False) -> None:
+    def __init__(
+        self, inner: TileRunner, count: int, *, skip_identity: bool = False, cancel: CancelToken | None = None
+    ) -> None:
         if count not in TTA_COUNTS or (skip_identity and count < 2):
             raise ValueError(f"TTA averages 1, 2, 4 or 8 transforms (2 or more without the identity), not {count}")
         self.scale = inner.scale
@@ -119,10 +123,13 @@ class TtaRunner:
         self._inner = inner
         self._count = count
         self._first = 1 if skip_identity else 0
+        self._cancel = cancel
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         total: np.ndarray | None = None
         for index in range(self._first, self._count):
+            if self._cancel is not None:
+                self._cancel.raise_if_cancelled()
             transformed = np.ascontiguousarray(dihedral(batch, index))
             restored = inverse_dihedral(self._inner.run(transformed), index)
             total = restored.astype(np.float32, copy=True) if total is None else total + restored

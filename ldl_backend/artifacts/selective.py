@@ -106,7 +106,8 @@ def _reference(
         runner, settings = reference_engine.runner, reference_engine.settings
     else:
         # The identity transform's output is the detail layer already: average the others and mix it in.
-        runner, settings = TtaRunner(engine.runner, source.tta_count, skip_identity=True), engine.settings
+        runner = TtaRunner(engine.runner, source.tta_count, skip_identity=True, cancel=cancel)
+        settings = engine.settings
     # Alpha of the reference is never used (the blend keeps the detail's); a resize keeps premultiplication right.
     reference = upscale_image(
         image, runner, settings, alpha_mode=AlphaMode.RESIZE, progress=_staged(progress, "reference"), cancel=cancel

@@ -27,6 +27,7 @@ from ldl_backend.artifacts.references import (
     lanczos_reference,
 )
 from ldl_backend.engine.pipeline import upscale_image
+from ldl_backend.engine.progress import CancelledError, CancelToken
 from ldl_backend.engine.runners import TorchRunner
 from ldl_backend.engine.tiled import TileSettings
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
@@ -264,3 +265,24 @@ def test_tta_without_the_identity_averages_the_other_transforms() -> None:
     np.testing.assert_allclose((identity + 3 * others) / 4, full, atol=1e-6)
     with pytest.raises(ValueError, match="without the identity"):
         TtaRunner(Skewed(), 1, skip_identity=True)
+
+
+def test_tta_stops_between_transforms_when_cancelled() -> None:
+    token = CancelToken()
+    passes: list[int] = []
+
+    class CancelsAfterOnePass:
+        scale = 1
+        description = "cancels"
+
+        def run(self, batch: np.ndarray) -> np.ndarray:
+            passes.append(1)
+            token.cancel()
+            return batch
+
+        def release_memory(self) -> None:
+            pass
+
+    with pytest.raises(CancelledError):
+        TtaRunner(CancelsAfterOnePass(), 8, cancel=token).run(np.zeros((1, 3, 4, 4), np.float32))
+    assert len(passes) == 1
