@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ldl_backend.client.liveness import pid_alive
 from ldl_backend.errors import LdlError
 from ldl_backend.storage import atomic_output
 
@@ -64,24 +64,3 @@ def check_not_running(path: Path) -> None:
             f"a server is already running (pid {running.pid}, port {running.port})",
             "use it, or stop it first",
         )
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # os.kill would terminate the process there
-        import ctypes
-
-        kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        kernel.CloseHandle(handle)
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
