@@ -6,6 +6,7 @@ atomically. Shared by the API process and the worker: the worker writes layers, 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ def _save_folder(folder: Path, planes: dict[str, np.ndarray | None], metadata: I
                 np.save(partial / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         if metadata.icc_profile is not None:
             (partial / "icc.bin").write_bytes(metadata.icc_profile)
+        if metadata.exif is not None:
+            (partial / "exif.bin").write_bytes(metadata.exif)
+        if metadata.dpi is not None:
+            (partial / "dpi.json").write_text(json.dumps(list(metadata.dpi)))
         partial.rename(folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -119,6 +124,11 @@ def _load_image(folder: Path, name: str) -> ImageData:
     colour = np.load(folder / f"{name}.npy", allow_pickle=False)
     alpha_file = folder / "alpha.npy"
     alpha = np.load(alpha_file, allow_pickle=False) if alpha_file.is_file() else None
-    icc_file = folder / "icc.bin"
+    icc_file, exif_file, dpi_file = folder / "icc.bin", folder / "exif.bin", folder / "dpi.json"
     icc = icc_file.read_bytes() if icc_file.is_file() else None
-    return ImageData(colour, alpha, ImageMetadata(icc_profile=icc))
+    exif = exif_file.read_bytes() if exif_file.is_file() else None
+    dpi = None
+    if dpi_file.is_file():
+        x, y = json.loads(dpi_file.read_text())
+        dpi = (float(x), float(y))
+    return ImageData(colour, alpha, ImageMetadata(icc_profile=icc, exif=exif, dpi=dpi))

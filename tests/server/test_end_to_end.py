@@ -162,3 +162,21 @@ def test_raw_input_with_alpha(server: Server, photo: np.ndarray) -> None:
     assert server.wait(reply.json()["id"])["state"] == "succeeded"
     detail = raw_array(server.request("GET", f"/jobs/{reply.json()['id']}/layers/detail?format=raw"))
     assert detail.shape == (192, 224, 4)
+
+
+def test_layer_files_keep_the_input_metadata(server: Server, photo: np.ndarray) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "LDL test camera"  # Make
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG", exif=exif.tobytes(), dpi=(300, 300))
+    job = server.wait(server.submit(buffer.getvalue()))
+    assert job["state"] == "succeeded", job
+    png = server.request("GET", f"/jobs/{job['id']}/layers/blend?format=png")
+    assert png.status == 200, png.body
+    with Image.open(io.BytesIO(png.body)) as layer:
+        assert layer.getexif().get(0x010F) == "LDL test camera"
+        assert round(float(layer.info["dpi"][0])) > 0
+    # Our TIFF writer keeps the resolution (and ICC) but writes no EXIF IFD yet.
+    tiff = server.request("GET", f"/jobs/{job['id']}/layers/blend?format=tiff")
+    with Image.open(io.BytesIO(tiff.body)) as layer:
+        assert round(float(layer.info["dpi"][0])) > 0
