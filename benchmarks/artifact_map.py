@@ -49,7 +49,7 @@ from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.imageio import ImageData
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
-from ldl_backend.paths import models_root
+from ldl_backend.paths import cache_root, models_root
 
 SOURCES = ("tta:8", "tta:4", "tta:2", "lanczos")
 # The mask ramps from keeping the detail (map <= MASK_FROM, the base rate of a top-10% pixel: no evidence of an
@@ -211,7 +211,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1024, help="side of the --training-map input")
     parser.add_argument("--backward", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/ldl_artifact_cache"))
+    parser.add_argument("--cache", type=Path, default=cache_root() / "artifact-map-outputs")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mask-from", type=float, default=MASK_FROM)
     parser.add_argument("--no-cost", action="store_true")

@@ -28,7 +28,7 @@ from ldl_backend.artifacts.references import lanczos_reference
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
-from ldl_backend.paths import models_root
+from ldl_backend.paths import cache_root, models_root
 
 SEED = 0
 PIXELS_PER_CROP = 20_000
@@ -68,7 +68,7 @@ def fit_logistic(cues: np.ndarray, labels: np.ndarray) -> LinearCues:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--model", default="realesrgan-x4plus")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/ldl_artifact_cache"))
+    parser.add_argument("--cache", type=Path, default=cache_root() / "artifact-map-outputs")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parents[1] / "ldl_backend/artifacts/data" / DEFAULT_FILE
     )

@@ -8,7 +8,7 @@ had a rule):
 
 - Linux and other Unixes: ``$XDG_RUNTIME_DIR/APP`` when that is an absolute path (platformdirs also wants it owned
   by the user with mode 0700), else ``/run/user/UID/APP`` (``/var/run/user/UID`` on FreeBSD/NetBSD,
-  ``/tmp/run/user/UID`` on OpenBSD) when that exists, else ``TMP/runtime-UID/APP``. State dir:
+  ``TMP/run/user/UID`` on OpenBSD) when that exists, else ``TMP/runtime-UID/APP``. State dir:
   ``$XDG_STATE_HOME/APP`` or ``~/.local/state/APP``.
 - macOS: ``$XDG_RUNTIME_DIR/APP`` when set (platformdirs >= 4.10), else ``~/Library/Caches/TemporaryItems/APP``.
   State dir: ``$XDG_STATE_HOME/APP`` or ``~/Library/Application Support/APP``.
@@ -72,7 +72,8 @@ def _xdg(environment: Mapping[str, str], name: str) -> Path | None:
 def _unix(environment: Mapping[str, str], home: Path, platform: str) -> Locations:
     uid = getattr(os, "geteuid", lambda: 0)()
     if platform.startswith("openbsd"):
-        run_user = Path(f"/tmp/run/user/{uid}")  # platformdirs' fixed OpenBSD runtime directory
+        # platformdirs' OpenBSD runtime directory lives in the system temporary folder
+        run_user = Path(tempfile.gettempdir()) / "run" / "user" / str(uid)
     elif platform.startswith(("freebsd", "netbsd")):
         run_user = Path(f"/var/run/user/{uid}")
     else:
