@@ -13,6 +13,7 @@ from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.detection import default_registry
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
+from ldl_backend.paths import HOME_VARIABLE
 
 
 @pytest.fixture
@@ -30,6 +31,14 @@ def tiny_compact() -> SRVGGNetCompact:
         if isinstance(module, torch.nn.PReLU):
             torch.nn.init.uniform_(module.weight, 0.0, 0.5)
     return network
+
+
+@pytest.fixture
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``$LDL_STUDIO_HOME`` pointed at a fresh folder: the ``ldl`` commands keep models and caches there."""
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_VARIABLE, str(home))
+    return home
 
 
 @pytest.fixture

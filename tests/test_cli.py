@@ -11,14 +11,9 @@ from PIL import Image
 
 from ldl_backend.archs.srvgg import SRVGGNetCompact
 from ldl_backend.cli import main
-from ldl_backend.paths import HOME_VARIABLE
 
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv(HOME_VARIABLE, str(home))
-    return home
+# Every command here runs with its own LDL_STUDIO_HOME (models, cache) under tmp_path.
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 def _photo(path: Path, size: tuple[int, int] = (24, 20), mode: str = "RGB") -> Path:

@@ -12,16 +12,12 @@ from PIL import Image
 from ldl_backend.artifacts import layers as layers_module
 from ldl_backend.cli import main
 from ldl_backend.imageio import read_image
-from ldl_backend.paths import HOME_VARIABLE
 
 COMPACT = ["-m", "realesr-animevideov3", "--threads", "2"]
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv(HOME_VARIABLE, str(home))
-    return home
+# Every command here runs with its own LDL_STUDIO_HOME (models, cache) under tmp_path.
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 @pytest.fixture

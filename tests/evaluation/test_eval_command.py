@@ -11,16 +11,12 @@ import pytest
 from PIL import Image
 
 from ldl_backend.cli import main
-from ldl_backend.paths import HOME_VARIABLE
 
 SHARED_NIQE = Path(__file__).resolve().parents[3] / "shared" / "data" / "niqe_pris_params.npz"
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv(HOME_VARIABLE, str(home))
-    return home
+# Every command here runs with its own LDL_STUDIO_HOME (models, cache) under tmp_path.
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 @pytest.fixture

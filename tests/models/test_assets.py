@@ -6,15 +6,12 @@ A locally built wheel (zip) and sdist (tar.gz) stand in for the PyPI archives th
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import json
 import tarfile
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -30,6 +27,7 @@ from ldl_backend.models.asset_store import AssetStore
 from ldl_backend.models.assets import ArchiveMemberSource, AssetEntry, builtin_assets
 from ldl_backend.models.catalog import DownloadSource, builtin_catalog
 from ldl_backend.paths import HOME_VARIABLE
+from tests.file_server import serve_files
 
 _SHARED_NIQE = Path(__file__).resolve().parents[3] / "shared" / "data" / "niqe_pris_params.npz"
 _MEMBER = "pkg/weights/v0.1/alex.pth"
@@ -62,34 +60,10 @@ _WHEEL = _wheel({"pkg/__init__.py": b"", _MEMBER: _PAYLOAD})
 _SDIST = _sdist({"pkg-1.0/README": b"readme", "pkg-1.0/" + _MEMBER: _PAYLOAD})
 
 
-class _Files(http.server.BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    files = {"/pkg.whl": _WHEEL, "/pkg.tar.gz": _SDIST, "/plain.npz": _PAYLOAD}
-    handler = type("Handler", (_Files,), {"files": files})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_files({"/pkg.whl": _WHEEL, "/pkg.tar.gz": _SDIST, "/plain.npz": _PAYLOAD}) as base:
+        yield base
 
 
 def _member_entry(url: str, archive: bytes, member: str = _MEMBER, sha256: str = _sha(_PAYLOAD)) -> AssetEntry:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import torch
@@ -23,6 +20,7 @@ from ldl_backend.errors import (
 from ldl_backend.models.catalog import Catalog, CatalogEntry, DownloadSource, ManualSource, builtin_catalog
 from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.store import USER_CATALOG_FILE, ModelStore
+from tests.file_server import serve_files
 
 
 def test_import_list_load_remove(store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
@@ -88,37 +86,13 @@ def test_damaged_user_catalog_is_reported(store: ModelStore) -> None:
         store.list()
 
 
-class _Files(http.server.BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def file_server(tiny_rrdbnet: RRDBNet, tmp_path: Path) -> Iterator[tuple[str, bytes]]:
     checkpoint = tmp_path / "served.pth"
     torch.save({"params_ema": tiny_rrdbnet.state_dict()}, checkpoint)
     payload = checkpoint.read_bytes()
-    handler = type("Handler", (_Files,), {"files": {"/RealESRGAN_tiny.pth": payload, "/junk.pth": b"junk" * 100}})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", payload
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_files({"/RealESRGAN_tiny.pth": payload, "/junk.pth": b"junk" * 100}) as base:
+        yield base, payload
 
 
 def _store_with(root: Path, *entries: CatalogEntry) -> ModelStore:
