@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ldl_backend.imageio.samples import float_to_uint16
+
 # Heat colours from "probably fine" to "probably an artifact": transparent-ish yellow → orange → red.
 _HEAT_STOPS = np.array([[255, 235, 59], [255, 152, 0], [229, 57, 53]], dtype=np.float32) / 255.0
 
 
 def map_to_uint16(artifact_map: np.ndarray) -> np.ndarray:
     """H×W float map in [0, 1] → H×W×1 uint16 (full precision for masks painted in other tools)."""
-    return np.round(np.clip(artifact_map, 0.0, 1.0) * 65535.0).astype(np.uint16)[..., None]
+    return float_to_uint16(artifact_map)[..., None]
 
 
 def heat_colours(artifact_map: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ import numpy as np
 
 from ldl_backend.degradations.imresize import bicubic_degrade, modcrop
 from ldl_backend.errors import LdlError
-from ldl_backend.evaluation.pixels import float_to_uint8
 from ldl_backend.imageio import ImageData, read_image, write_image
+from ldl_backend.imageio.samples import to_uint8
 
 # Bumped whenever the recipe below changes, so old cache files are never mistaken for new ones.
 _RECIPE_VERSION = 1
@@ -64,10 +64,10 @@ def make_low_res(hr: np.ndarray, recipe: LowResRecipe, name: str) -> np.ndarray:
     """H×W×3 uint8 HR → (H/s)×(W/s)×3 uint8 LR (H, W cropped to multiples of s first)."""
     cropped = ground_truth(hr, recipe.scale).astype(np.float32) / 255.0
     if recipe.degradation is Degradation.BICUBIC:
-        return float_to_uint8(bicubic_degrade(cropped, recipe.scale))
+        return to_uint8(bicubic_degrade(cropped, recipe.scale))
     from ldl_backend.degradations.realesrgan import degrade_image  # heavier imports, only when asked
 
-    return float_to_uint8(degrade_image(cropped, recipe.scale, recipe.image_seed(name)))
+    return to_uint8(degrade_image(cropped, recipe.scale, recipe.image_seed(name)))
 
 
 class LowResCache:

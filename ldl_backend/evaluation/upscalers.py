@@ -12,8 +12,8 @@ from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
 from ldl_backend.degradations.imresize import imresize
 from ldl_backend.engine.pipeline import upscale_image
 from ldl_backend.engine.upscale import PreparedEngine
-from ldl_backend.evaluation.pixels import float_to_uint8
 from ldl_backend.imageio import ImageData
+from ldl_backend.imageio.samples import to_uint8
 
 BICUBIC = "bicubic"
 LAYERS = ("detail", "reference", "blend")
@@ -45,7 +45,7 @@ class BicubicUpscaler:
         return (BICUBIC,)
 
     def upscale(self, low: np.ndarray) -> tuple[np.ndarray, ...]:
-        return (float_to_uint8(imresize(low.astype(np.float64) / 255.0, float(self.scale))),)
+        return (to_uint8(imresize(low.astype(np.float64) / 255.0, float(self.scale))),)
 
 
 @dataclass(frozen=True)
