@@ -13,6 +13,7 @@ Three sources, each a user choice with a cost (measured by ``benchmarks/artifact
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -48,8 +49,9 @@ class ReferenceSource:
 
     @classmethod
     def parse(cls, text: str) -> ReferenceSource:
-        """``tta`` (8 transforms), ``tta:2|4|8``, ``model:NAME`` or ``lanczos``; raises ``ValueError`` otherwise."""
-        head, _, tail = text.strip().partition(":")
+        """``tta`` (8 transforms), ``tta:2|4|8`` (also written ``tta2|4|8``), ``model:NAME`` or ``lanczos``; raises
+        ``ValueError`` otherwise."""
+        head, _, tail = re.sub(r"^tta(\d)$", r"tta:\1", text.strip()).partition(":")
         if head == "tta":
             if tail and tail not in ("2", "4", "8"):
                 raise ValueError(f"{text!r}: a TTA reference takes 2, 4 or 8 transforms, e.g. tta:4")

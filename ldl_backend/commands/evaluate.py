@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -78,7 +77,7 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
     try:
         recipe = LowResRecipe(arguments.degradation, arguments.scale, arguments.seed)
         tile = None if arguments.tile == "auto" else int(arguments.tile)
-        reference = ReferenceSource.parse(re.sub(r"^tta(\d)$", r"tta:\1", arguments.reference))
+        reference = ReferenceSource.parse(arguments.reference)
         artifact_options = ArtifactOptions(reference, arguments.threshold, arguments.softness)
         options = EngineOptions(
             device=None if arguments.device == "auto" else arguments.device,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -219,7 +218,7 @@ def layered_work(
 ) -> Work:
     """The per-file work of an upscale with artifact layers, its options checked before the first file."""
     try:
-        reference = ReferenceSource.parse(re.sub(r"^tta(\d)$", r"tta:\1", arguments.reference))
+        reference = ReferenceSource.parse(arguments.reference)
         mask = None if arguments.blend in ("auto", "off") else read_mask(Path(arguments.blend))
         artifact_options = ArtifactOptions(reference, arguments.threshold, arguments.softness, mask)
     except ValueError as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,9 +33,8 @@ def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> JobOpti
             raise bad_request(f"option {key!r} is given twice")
         values[key] = value
     model = _model(values.get("model", DEFAULT_MODEL), catalog)
-    reference_text = re.sub(r"^tta(\d)$", r"tta:\1", values.get("reference", str(DEFAULT_REFERENCE)))
     try:
-        reference = ReferenceSource.parse(reference_text)
+        reference = ReferenceSource.parse(values.get("reference", str(DEFAULT_REFERENCE)))
     except ValueError as error:
         raise bad_request(str(error), "use tta, tta:2, tta:4, tta:8, model:NAME or lanczos") from error
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:

@@ -286,3 +286,11 @@ def test_tta_stops_between_transforms_when_cancelled() -> None:
     with pytest.raises(CancelledError):
         TtaRunner(CancelsAfterOnePass(), 8, cancel=token).run(np.zeros((1, 3, 4, 4), np.float32))
     assert len(passes) == 1
+
+
+def test_reference_names_parse_with_or_without_the_colon() -> None:
+    assert ReferenceSource.parse("tta4") == ReferenceSource.parse(" tta:4 ") == ReferenceSource(ReferenceKind.TTA, 4)
+    assert ReferenceSource.parse("tta").tta_count == 8
+    assert str(ReferenceSource.parse("model:realesrnet-x4plus")) == "model:realesrnet-x4plus"
+    with pytest.raises(ValueError, match="2, 4 or 8"):
+        ReferenceSource.parse("tta3")
