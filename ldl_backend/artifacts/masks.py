@@ -338,7 +338,9 @@ def _rect_coverage(rect: RectRegion, box: PixelBox) -> np.ndarray:
     return np.outer(down, across).astype(np.float32)
 
 
-def _coverage(edit: MaskEdit, height: int, width: int) -> tuple[PixelBox, np.ndarray]:
+def edit_coverage(edit: MaskEdit, height: int, width: int) -> tuple[PixelBox, np.ndarray]:
+    """Where ``edit`` covers an ``height`` × ``width`` mask: its clipped box and the float32 coverage in [0, 1] there
+    (shape × opacity). Front ends that paint interactively combine these themselves (see ``combine_mask``)."""
     if isinstance(edit, SelectionRegion):
         if edit.coverage.shape != (height, width):
             raise BlendInputError(
@@ -373,7 +375,7 @@ def combine_mask(base: np.ndarray, edits: Sequence[MaskEdit]) -> np.ndarray:
     if np.may_share_memory(mask, base):
         mask = mask.copy()
     for edit in edits:
-        box, coverage = _coverage(edit, height, width)
+        box, coverage = edit_coverage(edit, height, width)
         if box.is_empty:
             continue
         region = mask[box.slices()]

@@ -1,0 +1,27 @@
+"""The light parts load without torch: the app and the plugins import the client and the mask maths only."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "module", ["ldl_backend.client", "ldl_backend.artifacts.masks", "ldl_backend.artifacts.blend", "ui.state"]
+)
+def test_light_modules_do_not_import_torch(module: str) -> None:
+    code = f"import sys, {module}; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("package", ["ldl_backend", "ldl_backend.artifacts"])
+def test_every_public_name_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = module.nope
