@@ -25,13 +25,16 @@ from .errors import (
     WaitTimeoutError,
 )
 from .locations import Locations, default_locations
-from .options import SubmitOptions
+from .options import MAX_TILE, MIN_TILE, PRECISIONS, SubmitOptions
 from .raw_image import RawImage
 from .records import Health, JobError, JobInfo, JobState, ModelInfo, Progress
 from .transport import Transport
 
 __all__ = [
     "LAYER_NAMES",
+    "MAX_TILE",
+    "MIN_TILE",
+    "PRECISIONS",
     "Client",
     "ClientError",
     "ConnectSettings",

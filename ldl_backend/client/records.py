@@ -63,12 +63,16 @@ class JobInfo:
 
 @dataclass(frozen=True)
 class Health:
+    """``devices``: where jobs can run (``SubmitOptions.device``), ``cpu`` first, e.g. ``("cpu", "cuda:0")``;
+    ``("cpu",)`` from an older server that does not say."""
+
     status: str
     version: str
     api: int
     worker: str
     queued: int
     running: int
+    devices: tuple[str, ...] = ("cpu",)
 
     @property
     def ok(self) -> bool:
@@ -172,7 +176,17 @@ def parse_health(value: object) -> Health:
         worker=_field(data, "worker", str, "health report"),
         queued=_field(data, "queued", int, "health report"),
         running=_field(data, "running", int, "health report"),
+        devices=_devices(data),
     )
+
+
+def _devices(data: Mapping[str, Any]) -> tuple[str, ...]:
+    if "devices" not in data:  # a server from before the device option: it ran everything on its own choice
+        return ("cpu",)
+    devices = data["devices"]
+    if not isinstance(devices, list) or not devices or not all(isinstance(d, str) for d in devices):
+        raise ProtocolError(f"the server's health report has no valid 'devices' list (got {devices!r})", _UPGRADE_HINT)
+    return tuple(devices)
 
 
 def parse_models(value: object) -> list[ModelInfo]:

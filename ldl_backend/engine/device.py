@@ -43,6 +43,17 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
+def available_devices() -> tuple[str, ...]:
+    """The devices this machine can run models on, as ``choose_target`` accepts them: ``cpu`` first, then
+    ``cuda:0``, ``cuda:1``… and ``mps`` where present. Asks the drivers each time (callers keep the answer)."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return tuple(devices)
+
+
 def choose_target(
     descriptor: ModelDescriptor, device: str | None = None, precision: Precision | None = None
 ) -> ComputeTarget:

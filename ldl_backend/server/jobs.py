@@ -36,7 +36,11 @@ class JobError:
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What the submitter chose (query parameters, validated). ``scale`` None = the model's."""
+    """What the submitter chose (query parameters, validated). ``scale`` None = the model's; ``device`` and
+    ``precision`` ``auto`` = the engine's choice; ``tile`` None = automatic (from free memory).
+
+    Stored as JSON in the job database: fields added later need defaults, so records an older version wrote load.
+    """
 
     model: str
     reference: str
@@ -44,6 +48,9 @@ class JobOptions:
     softness: float
     alpha: str
     scale: float | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    tile: int | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ldl_backend.server.submission import DEVICE_PATTERN, MAX_TILE, MIN_TILE, PRECISIONS
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JOB = {"$ref": "#/components/schemas/Job"}
 _LAYER_NAMES = ["detail", "reference", "map", "mask", "blend"]
@@ -29,6 +31,30 @@ def openapi_document(version: str) -> dict[str, Any]:
         {"name": "threshold", "in": "query", "schema": number},
         {"name": "softness", "in": "query", "schema": number},
         {"name": "alpha", "in": "query", "schema": {"type": "string", "enum": ["resize", "model"]}},
+        {
+            "name": "device",
+            "in": "query",
+            "description": "auto (default), cpu, cuda, cuda:N or mps; GET /health lists the devices of this machine",
+            "schema": {"type": "string", "pattern": f"^({DEVICE_PATTERN})$", "default": "auto"},
+        },
+        {
+            "name": "precision",
+            "in": "query",
+            "description": "auto (default): the fastest that the device and the model support",
+            "schema": {"type": "string", "enum": list(PRECISIONS), "default": "auto"},
+        },
+        {
+            "name": "tile",
+            "in": "query",
+            "description": "tile side in input pixels, or auto (default: sized from free memory)",
+            "schema": {
+                "oneOf": [
+                    {"type": "string", "enum": ["auto"]},
+                    {"type": "integer", "minimum": MIN_TILE, "maximum": MAX_TILE},
+                ],
+                "default": "auto",
+            },
+        },
     ]
     binary = {"schema": {"type": "string", "format": "binary"}}
     image_body = {
@@ -124,6 +150,12 @@ def openapi_document(version: str) -> dict[str, Any]:
                         "worker": {"enum": ["starting", "ready", "busy", "restarting", "failed"]},
                         "queued": {"type": "integer"},
                         "running": {"type": "integer"},
+                        "devices": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "devices jobs can run on: cpu first, then cuda:N and mps where present",
+                            "example": ["cpu", "cuda:0"],
+                        },
                     },
                 },
                 "Reblend": {

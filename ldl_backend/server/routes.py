@@ -79,6 +79,7 @@ class Routes:
     async def health(self, request: Request) -> Response:
         self._no_query(request)
         jobs = self._context.jobs
+        devices = await run_in_threadpool(self._context.devices.get)
         return JSONResponse(
             {
                 "status": "ok",
@@ -87,6 +88,7 @@ class Routes:
                 "worker": self._context.supervisor.state.value,
                 "queued": jobs.count(JobState.QUEUED),
                 "running": jobs.count(JobState.RUNNING),
+                "devices": list(devices),
             }
         )
 
@@ -116,6 +118,7 @@ class Routes:
     async def submit(self, request: Request) -> Response:
         context = self._context
         options = submission.parse_options(request.query_params.multi_items(), context.models.catalog())
+        submission.check_device(options.device, await run_in_threadpool(context.devices.get))
         self._check_capacity()
         status = await run_in_threadpool(context.models.status, options.model)
         if not (status.installed or status.available_offline):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
 from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
 from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD
+from ldl_backend.engine.device import Precision
 from ldl_backend.engine.pipeline import AlphaMode
 from ldl_backend.errors import CatalogError, ImageFileError
 from ldl_backend.imageio import ImageData, read_image
@@ -20,7 +22,17 @@ from ldl_backend.server.errors import ApiError, bad_request, unknown_model
 from ldl_backend.server.jobs import JobOptions
 
 ENCODED_TYPES = ("image/png", "image/tiff", "image/jpeg", "image/webp")
-OPTION_NAMES = ("model", "scale", "reference", "threshold", "softness", "alpha")
+OPTION_NAMES = ("model", "scale", "reference", "threshold", "softness", "alpha", "device", "precision", "tile")
+DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
+DEVICE_PATTERN = r"auto|cpu|mps|cuda(?::(?:0|[1-9][0-9]?))?"
+_DEVICE = re.compile(DEVICE_PATTERN)
+PRECISIONS = ("auto", *(precision.value for precision in Precision))
+# The smallest tile EngineOptions accepts (tests/server/test_options.py keeps the two equal); a model with a wide
+# overlap needs more, which its job's error then says. The largest: one tile of 8192² input pixels already needs
+# gigabytes of activations with the smallest model, and covers any image the default pixel budget lets in.
+MIN_TILE = 16
+MAX_TILE = 8192
+_TILE = re.compile(r"[0-9]{1,5}")
 
 
 def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> JobOptions:
@@ -43,6 +55,15 @@ def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> JobOpti
     if alpha not in {mode.value for mode in AlphaMode}:
         raise bad_request(f"alpha must be one of {', '.join(m.value for m in AlphaMode)}, not {alpha!r}")
     scale = None if "scale" not in values else _number(values, "scale", 1e-6, 16.0)
+    device = values.get("device", "auto")
+    if not _DEVICE.fullmatch(device):
+        raise bad_request(f"unknown device {device!r}", f"use {DEVICE_FORMS}; GET /health lists this machine's devices")
+    precision = values.get("precision", "auto")
+    if precision not in PRECISIONS:
+        raise bad_request(
+            f"unknown precision {precision!r}",
+            f"use one of {', '.join(PRECISIONS)} (auto: the fastest that the device and the model support)",
+        )
     return JobOptions(
         model=model,
         reference=str(reference),
@@ -50,7 +71,29 @@ def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> JobOpti
         softness=_number(values, "softness", 0.0, 1.0, DEFAULT_SOFTNESS),
         alpha=alpha,
         scale=scale,
+        device=device,
+        precision=precision,
+        tile=_tile(values.get("tile", "auto")),
     )
+
+
+def check_device(device: str, devices: Sequence[str]) -> None:
+    """400 unless ``device`` (a valid ``device`` option) is ``auto`` or one of ``devices`` (``cuda``: any GPU)."""
+    if device == "auto" or device in devices or (device == "cuda" and any(d.startswith("cuda:") for d in devices)):
+        return
+    raise bad_request(f"device {device!r} is not available on this machine", f"use auto or one of {', '.join(devices)}")
+
+
+def _tile(text: str) -> int | None:
+    if text == "auto":
+        return None
+    tile = int(text) if _TILE.fullmatch(text) else None
+    if tile is None or not MIN_TILE <= tile <= MAX_TILE:
+        raise bad_request(
+            f"tile must be auto or a whole number of input pixels from {MIN_TILE} to {MAX_TILE}, not {text!r}",
+            f"use auto (sized from free memory) or {MIN_TILE} to {MAX_TILE}; smaller tiles need less memory",
+        )
+    return tile
 
 
 def _model(name: str, catalog: Catalog) -> str:

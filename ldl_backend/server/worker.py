@@ -6,6 +6,7 @@ the API process notices, fails the job and starts a new worker.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
 from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
+from ldl_backend.engine.device import Precision, choose_target
 from ldl_backend.engine.pipeline import AlphaMode, OutputSize
 from ldl_backend.engine.progress import CancelledError, CancelToken, Progress
 from ldl_backend.engine.upscale import EngineOptions, PreparedEngine, prepare_engine
 from ldl_backend.errors import LdlError
 from ldl_backend.models.catalog import builtin_catalog
+from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 from ldl_backend.server.config import DEFAULT_MODEL_MEMORY
@@ -58,36 +61,73 @@ class WorkerSettings:
     model_memory: int = DEFAULT_MODEL_MEMORY
 
 
+class UnsupportedDeviceError(LdlError):
+    """The job's device or precision cannot run here: no such GPU, fp16 on the CPU, a model unreliable in fp16."""
+
+    code = "unsupported_device"
+
+
 class EngineCache:
     """Loaded models kept between jobs within a memory budget (loading costs more than a small job), least
-    recently used evicted first; the model just used always stays. One copy of the weights per model, shared by
-    its engines (one per alpha mode)."""
+    recently used evicted first; the model just used always stays.
+
+    One copy of the weights per model and device (a runner moves its network to its device, so engines on
+    different devices cannot share one), shared by that device's engines: one per set of engine options (alpha
+    mode, precision, tile). ``auto`` is resolved first, so ``auto`` and the device it means share everything.
+    """
 
     def __init__(self, store: ModelStore, budget_bytes: int) -> None:
         self._store = store
         self._budget = budget_bytes
-        self._models: OrderedDict[str, tuple[LoadedModel, int]] = OrderedDict()
-        self._engines: dict[tuple[str, AlphaMode], PreparedEngine] = {}
+        self._models: OrderedDict[tuple[str, str], tuple[LoadedModel, int]] = OrderedDict()
+        self._engines: dict[tuple[str, EngineOptions], PreparedEngine] = {}
+        self._descriptors: dict[str, ModelDescriptor] = {}
 
-    def get(self, name: str, alpha: AlphaMode) -> PreparedEngine:
-        entry = self._models.pop(name, None)
+    def get(self, name: str, options: EngineOptions) -> PreparedEngine:
+        """The engine for model ``name`` with these options (device and precision None = the engine's choice).
+
+        Raises ``UnsupportedDeviceError`` (with the engine's message and hint) for a device or precision this
+        machine or this model cannot run, and the store's ``LdlError`` for a model it cannot load.
+        """
+        fresh = None
+        descriptor = self._descriptors.get(name)
+        if descriptor is None:
+            fresh = self._store.load(name)
+            descriptor = self._descriptors[name] = fresh.descriptor
+        try:
+            target = choose_target(descriptor, options.device, options.precision)
+        except LdlError as error:
+            raise UnsupportedDeviceError(error.message, error.hint) from error
+        options = dataclasses.replace(options, device=str(target.device), precision=target.precision)
+        key = (name, str(target.device))
+        entry = self._models.pop(key, None)
         if entry is None:
-            model = self._store.load(name)
+            model = fresh if fresh is not None else self._store.load(name)
             entry = (model, sum(p.numel() * p.element_size() for p in model.network.parameters()))
-        self._models[name] = entry
-        engine = self._engines.get((name, alpha))
+        self._models[key] = entry
+        engine = self._engines.get((name, options))
         if engine is None:
-            engine = prepare_engine(entry[0], EngineOptions(alpha_mode=alpha))
-            self._engines[(name, alpha)] = engine
+            engine = prepare_engine(entry[0], options)
+            self._engines[(name, options)] = engine
         while len(self._models) > 1 and sum(size for _, size in self._models.values()) > self._budget:
             evicted, _ = self._models.popitem(last=False)
-            self._engines = {key: value for key, value in self._engines.items() if key[0] != evicted}
+            self._engines = {held: kept for held, kept in self._engines.items() if (held[0], held[1].device) != evicted}
         return engine
 
     @property
     def loaded(self) -> tuple[str, ...]:
-        """Model names in the cache, least recently used first."""
-        return tuple(self._models)
+        """Model names in the cache (once per device holding a copy), least recently used first."""
+        return tuple(name for name, _ in self._models)
+
+
+def engine_options(options: JobOptions) -> EngineOptions:
+    """The engine's options for a job's (``auto`` = None, as ``ldl upscale`` passes them)."""
+    return EngineOptions(
+        device=None if options.device == "auto" else options.device,
+        precision=None if options.precision == "auto" else Precision(options.precision),
+        tile=options.tile,
+        alpha_mode=AlphaMode(options.alpha),
+    )
 
 
 def run_job(
@@ -96,10 +136,11 @@ def run_job(
     options = request.options
     alpha = AlphaMode(options.alpha)
     reference = ReferenceSource.parse(options.reference)
-    engine = engines.get(options.model, alpha)
+    chosen = engine_options(options)
+    engine = engines.get(options.model, chosen)
     reference_engine = None
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
-        reference_engine = engines.get(reference.model_name, alpha)
+        reference_engine = engines.get(reference.model_name, chosen)
     image = cache.load_input(request.job_id)
     last_sent = [0.0]
 

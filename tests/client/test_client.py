@@ -34,6 +34,7 @@ def finished_job(client: Client, backend: Backend) -> JobInfo:
 def test_health_and_models(client: Client) -> None:
     health = client.health()
     assert health.ok and health.api == 1 and health.worker == "ready"
+    assert health.devices == ("cpu",)  # the fake server, like servers before the device option, does not say
     models = client.models()
     assert [model.name for model in models] == ["realesrgan-x4plus", "tiny-x2"]
     assert models[0].installed and models[0].scale == 4

@@ -14,6 +14,7 @@ import pytest
 from ldl_backend.client import ProtocolError, RawImage, SubmitOptions, UnsupportedImageError, default_locations
 from ldl_backend.client import sniff_content_type as sniff
 from ldl_backend.client.event_stream import Event, parse_events
+from ldl_backend.client.records import parse_health
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,23 @@ def test_unknown_content_is_refused(data: bytes) -> None:
 def test_options_query_leaves_out_a_default_scale() -> None:
     query = SubmitOptions(model="x4").query()
     assert query == "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
+    explicit_auto = SubmitOptions(model="x4", device="auto", precision="auto", tile=None)
+    assert explicit_auto.query() == query  # what older servers, which refuse these options, are sent
+
+
+@pytest.mark.parametrize(
+    ("fields", "added"),
+    [
+        ({"device": "cpu"}, "&device=cpu"),
+        ({"device": "cuda:1"}, "&device=cuda%3A1"),
+        ({"precision": "bf16"}, "&precision=bf16"),
+        ({"tile": 16}, "&tile=16"),
+        ({"device": "mps", "precision": "fp16", "tile": 8192}, "&device=mps&precision=fp16&tile=8192"),
+    ],
+)
+def test_options_query_sends_advanced_options_only_when_chosen(fields: dict[str, object], added: str) -> None:
+    base = "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
+    assert SubmitOptions(model="x4", **fields).query() == base + added  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -94,11 +112,33 @@ def test_options_query_leaves_out_a_default_scale() -> None:
         ({"model": "x", "softness": float("nan")}, "softness"),
         ({"model": "x", "reference": "tta 8"}, "reference"),
         ({"model": "x", "alpha": "drop"}, "alpha"),
+        ({"model": "x", "device": "gpu"}, "device 'gpu' must be auto, cpu, cuda, cuda:N or mps"),
+        ({"model": "x", "device": "CUDA"}, "device"),
+        ({"model": "x", "device": "cuda:01"}, "device"),
+        ({"model": "x", "device": "cuda:"}, "device"),
+        ({"model": "x", "device": None}, "device"),
+        ({"model": "x", "precision": "fp8"}, "precision 'fp8' must be one of auto, fp32, fp16, bf16"),
+        ({"model": "x", "precision": "FP32"}, "precision"),
+        ({"model": "x", "tile": 15}, "tile 15 must be a whole number of pixels from 16 to 8192"),
+        ({"model": "x", "tile": 8193}, "tile 8193"),
+        ({"model": "x", "tile": 0}, "tile"),
+        ({"model": "x", "tile": 64.0}, "tile"),
+        ({"model": "x", "tile": "64"}, "tile"),
+        ({"model": "x", "tile": True}, "tile"),
     ],
 )
 def test_options_are_validated(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SubmitOptions(**fields)  # type: ignore[arg-type]
+
+
+def test_health_devices_from_new_and_older_servers() -> None:
+    report = {"status": "ok", "version": "1", "api": 1, "worker": "ready", "queued": 0, "running": 0}
+    assert parse_health(report).devices == ("cpu",)  # an older server, before the device option
+    assert parse_health(report | {"devices": ["cpu", "cuda:0"]}).devices == ("cpu", "cuda:0")
+    for wrong in ([], "cpu", ["cpu", 0], None):
+        with pytest.raises(ProtocolError, match="devices"):
+            parse_health(report | {"devices": wrong})
 
 
 def test_event_stream_parsing() -> None:

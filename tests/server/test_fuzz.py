@@ -80,6 +80,9 @@ OPTION_VALUES = {
     "threshold": ["0", "0.3", "1", "1.5", "-0", "nan", "1e400"],
     "softness": ["0", "0.4", "1", "-0.1", "infinity"],
     "alpha": ["resize", "model", "RESIZE", ""],
+    "device": ["auto", "cpu", "cuda", "cuda:0", "cuda:01", "mps", "gpu", ""],
+    "precision": ["auto", "fp32", "bf16", "fp16", "FP32", "fp8", ""],
+    "tile": ["auto", "16", "64", "128", "15", "8192", "8193", "64.0", "-64", "٦٤", ""],
 }
 QUERY_KEYS = st.one_of(
     st.sampled_from([*OPTION_VALUES, "token", "access_token", "key", "", "Model", "model[]", "format"]), st.text()

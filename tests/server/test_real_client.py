@@ -38,3 +38,24 @@ def test_client_submits_follows_fetches_and_reblends(server: Server, photo_png: 
     else:
         raise AssertionError("an unknown model was accepted")
     client.delete(done.id)
+
+
+def test_client_chooses_device_precision_and_tile(server: Server, photo_png: bytes, tmp_path: Path) -> None:
+    locations = Locations((server.home / "run" / "server.json",), tmp_path / "server.log")
+    client = connect(settings=ConnectSettings(start_server=False, locations=locations))
+    devices = client.health().devices
+    assert devices[0] == "cpu"
+    options = SubmitOptions(model=COMPACT, reference="lanczos", device="cpu", precision="fp32", tile=64)
+    done = client.wait(client.submit(photo_png, options).id, timeout=120)
+    assert done.state is JobState.SUCCEEDED, done
+    refused = SubmitOptions(model=COMPACT, reference="lanczos", device="cpu", precision="fp16")
+    failed = client.wait(client.submit(photo_png, refused).id, timeout=120)
+    assert failed.state is JobState.FAILED and failed.error is not None
+    assert failed.error.code == "unsupported_device" and "fp16" in failed.error.message and failed.error.hint
+    if "cuda:0" not in devices:
+        try:
+            client.submit(photo_png, SubmitOptions(model=COMPACT, device="cuda"))
+        except ServerError as error:
+            assert error.status == 400 and "not available" in error.message and "cpu" in error.hint
+        else:
+            raise AssertionError("a device this machine lacks was accepted")
