@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from typing import cast
 
+import cv2
 import numpy as np
 from qtpy.QtGui import QImage
 
@@ -17,6 +18,7 @@ from ldl_backend.artifacts.overlay import heat_colours
 from ldl_backend.artifacts.pixel_box import PixelBox
 
 _BAND_SAMPLES = 1 << 16
+_RGBA32 = np.dtype("<u4")
 # Where the mask drops detail: a cool tint that reads well over skin, sky and foliage alike.
 TINT_RGB = (40, 120, 255)
 TINT_MAX_ALPHA = 150
@@ -60,13 +62,25 @@ def to_8bit(samples: np.ndarray) -> np.ndarray:
     return scaled.astype(np.uint8)
 
 
+def _pixels32(buffer: np.ndarray) -> np.ndarray:
+    """The H×W×4 uint8 buffer as H×W 32-bit pixels (R in the low byte on every machine): one store per pixel
+    instead of four strided ones, several times faster."""
+    return buffer.view(_RGBA32)[:, :, 0]
+
+
+def _rgba32(red: int, green: int, blue: int, alpha: int) -> np.uint32:
+    return np.uint32(red | green << 8 | blue << 16 | alpha << 24)
+
+
 def write_colour(colour: np.ndarray, alpha: np.ndarray | None, out: np.ndarray, box: PixelBox) -> None:
     """``out[box]`` = the image (H×W×C colour, C = 1 or 3, and optional H×W alpha of any supported dtype)."""
+    conversion = cv2.COLOR_GRAY2RGBA if colour.shape[2] == 1 else cv2.COLOR_RGB2RGBA
+    pixels32 = _pixels32(out)
     for rows, columns in _bands(box):
-        pixels = to_8bit(colour[rows, columns])
-        target = out[rows, columns]
-        target[:, :, :3] = pixels  # a gray channel broadcasts to R, G and B
-        target[:, :, 3] = 255 if alpha is None else to_8bit(alpha[rows, columns])
+        rgba = cv2.cvtColor(np.ascontiguousarray(to_8bit(colour[rows, columns])), conversion)
+        if alpha is not None:
+            rgba[:, :, 3] = to_8bit(alpha[rows, columns])
+        pixels32[rows, columns] = rgba.view(_RGBA32)[:, :, 0]
 
 
 def heat_table() -> np.ndarray:
@@ -81,9 +95,11 @@ def heat_table() -> np.ndarray:
 
 def write_heat(artifact_map: np.ndarray, out: np.ndarray, box: PixelBox, table: np.ndarray) -> None:
     """``out[box]`` = the map's colours (``table`` from ``heat_table``)."""
+    table32 = np.ascontiguousarray(table).view(_RGBA32)[:, 0]
+    pixels32 = _pixels32(out)
     for rows, columns in _bands(box):
         index = np.clip(artifact_map[rows, columns] * np.float32(255.0) + np.float32(0.5), 0.0, 255.0)
-        out[rows, columns] = table[index.astype(np.uint8)]
+        pixels32[rows, columns] = table32[index.astype(np.uint8)]
 
 
 def write_decoration(mask: np.ndarray, out: np.ndarray, box: PixelBox, style: MaskStyle) -> PixelBox:
@@ -92,15 +108,19 @@ def write_decoration(mask: np.ndarray, out: np.ndarray, box: PixelBox, style: Ma
     height, width = mask.shape
     if style is MaskStyle.OUTLINE:
         box = PixelBox(box.left - 1, box.top - 1, box.right + 1, box.bottom + 1).clipped(height, width)
+    pixels32 = _pixels32(out)
+    tint = _rgba32(*TINT_RGB, 0)
     for rows, columns in _bands(box):
-        target = out[rows, columns]
+        target = pixels32[rows, columns]
         if style is MaskStyle.TINT:
-            target[:, :, :3] = TINT_RGB
             removed = np.float32(1.0) - mask[rows, columns]
-            target[:, :, 3] = removed * np.float32(TINT_MAX_ALPHA) + np.float32(0.5)
+            removed *= np.float32(TINT_MAX_ALPHA)
+            removed += np.float32(0.5)
+            np.left_shift(removed.astype(_RGBA32), 24, out=target)
+            target |= tint
         elif style is MaskStyle.OUTLINE:
             target[...] = 0
-            target[_edges(mask, rows, columns)] = OUTLINE_RGBA
+            target[_edges(mask, rows, columns)] = _rgba32(*OUTLINE_RGBA)
         else:
             target[...] = 0
     return box
