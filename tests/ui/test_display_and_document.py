@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
+from qtpy.QtCore import QRect
 
 from ldl_backend.artifacts.blend import blend
 from ldl_backend.artifacts.masks import mask_from_map
@@ -91,7 +92,7 @@ def _document(tmp_path: Path, size: int = 96) -> tuple[Document, ResultLayers]:
 
 def test_a_threshold_change_does_the_visible_part_first_then_the_rest(qtbot: QtBot, tmp_path: Path) -> None:
     document, layers = _document(tmp_path, 600)
-    changed: list[PixelBox] = []
+    changed: list[QRect] = []
     document.display_changed.connect(lambda rect: changed.append(rect))
     visible = PixelBox(100, 150, 300, 260)
     document.set_ramp(Ramp(0.6, 0.1), visible)
