@@ -33,7 +33,7 @@ class AppSettings:
     tile: int = 0  # 0 = automatic
     threshold: float = 0.3
     softness: float = 0.4
-    overlay_opacity: float = 0.6
+    overlay_opacity: float = 0.8
     mask_style: str = "tint"
     original_resample: str = "bicubic"
     brush_radius: float = 32.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,11 @@ def test_cancel_leaves_the_app_usable_and_the_event_loop_runs_during_a_job(
 ) -> None:
     window = make_window(qtbot, connect_settings, tmp_path, reference="tta:8")
     assert window.open_file(_big_photo(tmp_path, chelsea))
-    ticks: list[int] = []
+    ticks: list[float] = []
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(1))
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
+    started = time.monotonic()
     window.run()
     assert window.runner.busy and window.run_panel.cancel_button.isEnabled()
     with qtbot.waitSignal(window.runner.progress, timeout=60_000, check_params_cb=lambda job: job.progress.done > 0):
@@ -39,7 +41,8 @@ def test_cancel_leaves_the_app_usable_and_the_event_loop_runs_during_a_job(
         window.cancel()
     timer.stop()
     # The timer kept firing while the job ran: the upload, the event stream and the cancel never blocked the loop.
-    assert len(ticks) >= 10
+    gaps = np.diff([started, *ticks])
+    assert len(ticks) >= 3 and gaps.max() < 0.5, f"{len(ticks)} ticks, longest gap {gaps.max():.3f} s"
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
     assert window.run_panel.run_button.isEnabled() and "cancelled" in window.run_panel.progress_label.text()
     assert window.document is not None and not window.document.has_result

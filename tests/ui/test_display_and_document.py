@@ -15,7 +15,7 @@ from ldl_backend.artifacts.pixel_box import PixelBox
 from ldl_backend.imageio import ImageData
 from ui.state import display
 from ui.state.display import MaskStyle
-from ui.state.document import Document, SourceImage, View
+from ui.state.document import Document, Resample, SourceImage, View
 from ui.state.estimate import estimate_seconds, learn, model_passes
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Brush, BrushMode, Ramp
@@ -145,3 +145,19 @@ def test_estimates_start_from_the_model_kind_and_learn_from_finished_jobs() -> N
     assert estimate_seconds("x4", "RRDBNet", "lanczos", 1_000_000, learned) == pytest.approx(5.0)
     learn("x4", "lanczos", 1_000_000, 7.0, learned)
     assert learned["x4"] == pytest.approx(6.0)
+
+
+def test_the_original_is_shown_as_pixels_or_bicubic(tmp_path: Path) -> None:
+    document, layers = _document(tmp_path)
+    source = document.source.image.colour
+    document.set_resample(Resample.NEAREST)
+    nearest = document.image(View.ORIGINAL)
+    assert (nearest.width(), nearest.height()) == (layers.width, layers.height)
+    for x, y in ((0, 0), (37, 50), (95, 95)):
+        colour = nearest.pixelColor(x, y)
+        assert (colour.red(), colour.green(), colour.blue()) == tuple(source[y // 4, x // 4])
+    document.set_resample(Resample.BICUBIC)
+    smooth = document.image(View.ORIGINAL)
+    assert smooth.pixelColor(37, 50) != nearest.pixelColor(37, 50) or smooth.pixelColor(38, 49) != nearest.pixelColor(
+        38, 49
+    )

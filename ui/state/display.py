@@ -21,7 +21,7 @@ _BAND_SAMPLES = 1 << 16
 _RGBA32 = np.dtype("<u4")
 # Where the mask drops detail: a cool tint that reads well over skin, sky and foliage alike.
 TINT_RGB = (40, 120, 255)
-TINT_MAX_ALPHA = 150
+TINT_MAX_ALPHA = 120
 OUTLINE_RGBA = (255, 255, 255, 255)
 
 
@@ -88,8 +88,10 @@ def heat_table() -> np.ndarray:
     values = np.linspace(0.0, 1.0, 256, dtype=np.float32)
     table = np.empty((256, 4), np.uint8)
     table[:, :3] = np.round(heat_colours(values) * 255.0)
-    # sqrt: small map values still show a little, as in the backend's map_overlay picture.
-    table[:, 3] = np.round(np.sqrt(values) * 255.0)
+    # Clear below the base rate of likely artifacts (about 0.1 after calibration), opaque from 0.5 on: the overlay
+    # points at the few places worth a look instead of tinting the whole picture.
+    rise = np.clip((values - 0.05) / 0.45, 0.0, 1.0)
+    table[:, 3] = np.round(rise * rise * (3.0 - 2.0 * rise) * 255.0)
     return table
 
 

@@ -161,6 +161,21 @@ class Document(QObject):
         self.result_changed.emit()
         self.history_changed.emit()
 
+    @property
+    def resample(self) -> Resample:
+        return self._resample
+
+    def set_resample(self, resample: Resample) -> None:
+        """How the original is enlarged for comparison (nearest shows its pixels, bicubic a plain upscale)."""
+        if resample is self._resample:
+            return
+        self._resample = resample
+        height, width = (
+            (self._layers.height, self._layers.width) if self._layers else self.source.image.colour.shape[:2]
+        )
+        self._set_buffer("original", self._original_pixels(height, width))
+        self.result_changed.emit()
+
     def set_mask_style(self, style: MaskStyle) -> None:
         self._mask_style = style
         if self._editor is not None:

@@ -10,6 +10,7 @@ from qtpy.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDro
 from qtpy.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -148,12 +149,16 @@ class MainWindow(QMainWindow):
         for action in (self.split_action, self.overlay_action):
             view.addAction(action)
             toolbar.addAction(action)
+        self.nearest_action = self._action("Original as Pixels (Nearest)", self._resample_changed)
+        self.nearest_action.setCheckable(True)
+        self.nearest_action.setChecked(self.settings.original_resample == Resample.NEAREST.value)
+        view.addAction(self.nearest_action)
         view.addSeparator()
         view.addAction(self._action("&Fit", self.canvas.fit, "Ctrl+0"))
         view.addAction(self._action("&Actual Size", self.canvas.actual_size, "Ctrl+1"))
         tools = QActionGroup(self)
-        self.pan_action = self._action("Pan", lambda: self.canvas.set_tool(CanvasTool.PAN), "H")
-        self.brush_action = self._action("Brush", lambda: self.canvas.set_tool(CanvasTool.BRUSH), "B")
+        self.pan_action = self._action("Pan", lambda: self.set_tool(CanvasTool.PAN), "H")
+        self.brush_action = self._action("Brush", lambda: self.set_tool(CanvasTool.BRUSH), "B")
         toolbar.addSeparator()
         for action in (self.pan_action, self.brush_action):
             action.setCheckable(True)
@@ -349,7 +354,20 @@ class MainWindow(QMainWindow):
             self.mask_panel.overlay.setChecked(overlay_shown)
         opacity = self.mask_panel.overlay_opacity.value()
         self.canvas.set_overlay(document.overlay_image() if overlay_shown else None, opacity)
-        self.canvas.set_decoration(document.decoration_image(), 1.0)
+        # The mask shows while painting; otherwise the result is seen as it will be exported.
+        painting = self.canvas.tool is CanvasTool.BRUSH
+        self.canvas.set_decoration(document.decoration_image() if painting else None, 1.0)
+
+    def set_tool(self, tool: CanvasTool) -> None:
+        self.canvas.set_tool(tool)
+        (self.brush_action if tool is CanvasTool.BRUSH else self.pan_action).setChecked(True)
+        self.update_canvas()
+
+    def _resample_changed(self) -> None:
+        resample = Resample.NEAREST if self.nearest_action.isChecked() else Resample.BICUBIC
+        self.settings.original_resample = resample.value
+        if self.document is not None:
+            self.document.set_resample(resample)
 
     def _overlay_toggled(self) -> None:
         self.update_canvas()
@@ -413,10 +431,17 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getSaveFileName(
             self, "Export result", str(suggested), "PNG (*.png);;TIFF 16-bit (*.tif);;JPEG (*.jpg);;WebP (*.webp)"
         )
-        if name:
-            chosen = ExportFormat.from_path(Path(name)) or ExportFormat.PNG
-            # The dialog already asked about replacing an existing file.
-            self.export_result(Path(name), ExportOptions(chosen, self.settings.jpeg_quality, overwrite=True))
+        if not name:
+            return
+        chosen = ExportFormat.from_path(Path(name)) or ExportFormat.PNG
+        quality = self.settings.jpeg_quality
+        if chosen in (ExportFormat.JPEG, ExportFormat.WEBP):
+            quality, accepted = QInputDialog.getInt(self, "Export quality", "Quality (1–100):", quality, 1, 100)
+            if not accepted:
+                return
+            self.settings.jpeg_quality = quality
+        # The file dialog already asked about replacing an existing file.
+        self.export_result(Path(name), ExportOptions(chosen, quality, overwrite=True))
 
     def export_result(self, path: Path, options: ExportOptions) -> bool:
         """Write the blend under the current mask to ``path``; errors are shown and nothing is written."""

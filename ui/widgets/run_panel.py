@@ -99,7 +99,10 @@ class RunPanel(QWidget):
         advanced = QGroupBox("Advanced")
         advanced.setCheckable(True)
         advanced.setChecked(False)
-        advanced_form = QFormLayout(advanced)
+        self._advanced = QWidget()
+        QVBoxLayout(advanced).addWidget(self._advanced)
+        advanced_form = QFormLayout(self._advanced)
+        advanced_form.setContentsMargins(0, 0, 0, 0)
         advanced_form.addRow("Device", self.device)
         advanced_form.addRow("Precision", self.precision)
         advanced_form.addRow("Tile", self.tile)
@@ -118,8 +121,7 @@ class RunPanel(QWidget):
         layout.addWidget(self.progress_label)
 
     def _show_advanced(self, shown: bool) -> None:
-        for widget in (self.device, self.precision, self.tile):
-            widget.setVisible(shown)
+        self._advanced.setVisible(shown)
 
     # Choices ----------------------------------------------------------------------------------------------------
 
