@@ -161,3 +161,15 @@ def test_the_original_is_shown_as_pixels_or_bicubic(tmp_path: Path) -> None:
     assert smooth.pixelColor(37, 50) != nearest.pixelColor(37, 50) or smooth.pixelColor(38, 49) != nearest.pixelColor(
         38, 49
     )
+
+
+def test_a_rerun_keeps_the_strokes_painted_on_the_previous_result(tmp_path: Path) -> None:
+    document, layers = _document(tmp_path)
+    document.begin_stroke(40.0, 40.0, Brush(8.0, 1.0, 1.0, BrushMode.REMOVE))
+    document.end_stroke()
+    assert document.mask()[40, 40] == 0.0
+    rerun = ResultLayers("job2", layers.reference, layers.detail, None, np.zeros_like(layers.artifact_map))
+    document.set_result(rerun, Ramp(0.3, 0.4))
+    mask = document.mask()
+    assert mask[40, 40] == 0.0 and mask[5, 5] == 1.0  # the stroke stays; elsewhere the new map (all 0) keeps detail
+    assert document.layers is rerun

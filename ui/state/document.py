@@ -138,10 +138,14 @@ class Document(QObject):
     # The result --------------------------------------------------------------------------------------------------
 
     def set_result(self, layers: ResultLayers, ramp: Ramp) -> None:
-        """Show a finished job: a fresh mask at ``ramp`` (previous edits belong to the previous result)."""
-        self._pending.clear()
+        """Show a finished job with the mask at ``ramp``; strokes painted on a previous result of the same size are
+        kept (a re-run with another model or reference must not lose the user's painting)."""
+        self.flush()
+        previous = self._editor
         self._layers = layers
         self._editor = MaskEditor(layers.artifact_map, ramp)
+        if previous is not None:
+            self._editor.adopt_strokes(previous)
         self._blender = Blender(layers.detail, layers.reference)
         self._blend = self._blender.blend(self._editor.mask)
         height, width = layers.height, layers.width

@@ -130,6 +130,18 @@ class MaskEditor:
     def stroking(self) -> bool:
         return self._stroke is not None
 
+    def adopt_strokes(self, other: MaskEditor) -> bool:
+        """Take over ``other``'s strokes and inversion (a re-run of the same image at the same size: the user's
+        painting stays); False, and nothing taken, when the sizes differ. Undo history starts afresh."""
+        other.end_stroke()
+        if other._map.shape != self._map.shape:
+            return False
+        self._painted[...] = other._painted
+        self._coverage[...] = other._coverage
+        self._inverted = other._inverted
+        self.refresh(self.full)
+        return True
+
     def set_ramp(self, ramp: Ramp) -> None:
         """Use a new threshold and softness; the mask is stale until ``refresh`` covers it."""
         self._ramp = ramp

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from qtpy.QtCore import QPointF, QRect, Qt
@@ -23,22 +22,20 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_backend.client import JobInfo
 from ldl_backend.errors import LdlError
 from ldl_backend.imageio import READABLE_FORMATS, read_image
 from ui.settings import AppSettings, save_settings
-from ui.state.backend import Backend, BackendStatus
+from ui.state.backend import Backend
 from ui.state.display import MaskStyle
 from ui.state.document import Document, Resample, SourceImage, View, rect_box
-from ui.state.estimate import learn
 from ui.state.export import ExportFormat, ExportOptions, export_gray, export_image
-from ui.state.jobs import Failure, JobRunner
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Ramp
 from ui.widgets.batch_dialog import BatchDialog
 from ui.widgets.canvas import Canvas, CanvasTool
 from ui.widgets.mask_panel import MaskPanel
 from ui.widgets.messages import show_error
+from ui.widgets.run_controller import RunController
 from ui.widgets.run_panel import RunPanel
 
 VIEW_KEYS = {View.ORIGINAL: "1", View.REFERENCE: "2", View.DETAIL: "3", View.RESULT: "4"}
@@ -55,11 +52,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self._settings_path = settings_path
         self.document: Document | None = None
-        self.runner = JobRunner(self)
         self.view = View.RESULT
         self.last_error: QMessageBox | None = None
-        self._run_pending = False
-        self._started = 0.0
         self.canvas = Canvas()
         self.setCentralWidget(self.canvas)
         self.run_panel = RunPanel(settings)
@@ -69,9 +63,18 @@ class MainWindow(QMainWindow):
         self.status_bar = QStatusBar()
         self.setStatusBar(self.status_bar)
         self.status_bar.addPermanentWidget(self.status)
+        self.jobs = RunController(
+            backend,
+            self.run_panel,
+            settings,
+            lambda: None if self.document is None else self.document.source,
+            self.mask_panel.ramp,
+            self,
+        )
+        self.runner = self.jobs.runner
         self._actions()
         self._connect()
-        self._on_backend_status()
+        self.status.setText(f"Backend: {backend.status.value}")
         self._on_history()
 
     # Layout and actions ------------------------------------------------------------------------------------------
@@ -170,14 +173,9 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def _connect(self) -> None:
-        self.backend.status_changed.connect(self._on_backend_status)
-        self.run_panel.run_requested.connect(self.run)
-        self.run_panel.cancel_requested.connect(self.cancel)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.succeeded.connect(self._on_succeeded)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(self._on_cancelled)
-        self.runner.busy_changed.connect(self.run_panel.set_running)
+        self.jobs.result_ready.connect(self._on_result)
+        self.jobs.error.connect(self._on_error)
+        self.jobs.status_text.connect(self.status.setText)
         self.mask_panel.ramp_changed.connect(self._on_ramp)
         self.mask_panel.brush_changed.connect(lambda brush: self.canvas.set_brush_radius(brush.radius))
         self.mask_panel.overlay_changed.connect(lambda shown, _o: self.overlay_action.setChecked(shown))
@@ -267,72 +265,19 @@ class MainWindow(QMainWindow):
 
     def run(self) -> None:
         """Upscale the open image; connects to (or starts) the backend first when needed."""
-        if self.document is None:
-            self.last_error = show_error(self, "No image", "Open an image first (File › Open or drop one here)")
-            return
-        if self.runner.busy:
-            return
-        client = self.backend.client
-        if self.backend.status is not BackendStatus.READY or client is None:
-            self._run_pending = True
-            self.run_panel.show_outcome("starting the backend…")
-            self.backend.ensure_connected()
-            return
-        ramp = self.mask_panel.ramp()
-        try:
-            options = self.run_panel.options(ramp.threshold, ramp.softness)
-        except ValueError as error:
-            self.last_error = show_error(self, "Cannot upscale yet", str(error))
-            return
-        self.run_panel.remember()
-        image = self.document.source.payload()
-        self._started = time.monotonic()
-        self.runner.start(client, image, options)
+        self.jobs.run()
 
     def cancel(self) -> None:
-        self._run_pending = False
-        self.runner.cancel()
+        self.jobs.cancel()
 
-    def _on_backend_status(self) -> None:
-        backend = self.backend
-        self.status.setText(f"Backend: {backend.status.value}" + (f" — {backend.message}" if backend.message else ""))
-        if backend.status is BackendStatus.READY:
-            self.run_panel.set_models(backend.models)
-            health = backend.health
-            self.run_panel.set_devices(list(getattr(health, "devices", ("cpu",))))
-            if self._run_pending:
-                self._run_pending = False
-                self.run()
-        elif backend.status is BackendStatus.FAILED and self._run_pending:
-            self._run_pending = False
-            self.run_panel.show_outcome("the backend did not start")
-            self.last_error = show_error(self, "The backend did not start", backend.message, backend.hint)
+    def _on_result(self, layers: ResultLayers) -> None:
+        if self.document is not None:
+            self.document.set_result(layers, self.mask_panel.ramp())
+            self.set_view(View.RESULT)
+            self._save_settings()
 
-    def _on_progress(self, job: JobInfo) -> None:
-        self.run_panel.show_progress(job)
-
-    def _on_succeeded(self, layers: ResultLayers) -> None:
-        document = self.document
-        if document is None:
-            return
-        model = self.run_panel.current_model()
-        if model is not None:
-            seconds = time.monotonic() - self._started
-            reference = str(self.run_panel.reference.currentData())
-            learn(model.name, reference, layers.width * layers.height, seconds, self.settings.seconds_per_megapixel)
-        document.set_result(layers, self.mask_panel.ramp())
-        self.run_panel.show_outcome(f"done: {layers.width} × {layers.height}")
-        self.set_view(View.RESULT)
-        self._save_settings()
-
-    def _on_failed(self, failure: Failure) -> None:
-        self.run_panel.show_outcome(f"failed: {failure.message}")
-        if failure.code in ("connection", "ConnectionFailed"):
-            self.backend.mark_lost(failure.message)
-        self.last_error = show_error(self, "Upscale failed", failure.message, failure.hint)
-
-    def _on_cancelled(self) -> None:
-        self.run_panel.show_outcome("cancelled")
+    def _on_error(self, title: str, message: str, hint: str) -> None:
+        self.last_error = show_error(self, title, message, hint)
 
     # Views and editing -------------------------------------------------------------------------------------------
 
