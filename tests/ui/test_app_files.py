@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +21,10 @@ from tests.ui.conftest import COMPACT, write_photo
 from tests.ui.test_app_flow import make_window, run_to_result
 from ui.app import build_window
 from ui.settings import AppSettings, load_settings, save_settings
-from ui.state.backend import BackendStatus
+from ui.state.backend import Backend, BackendStatus
 from ui.state.batch import ItemState
 from ui.state.export import ExportFormat
+from ui.widgets.main_window import MainWindow
 
 
 def test_command_line_opens_the_first_image_and_queues_the_rest(
@@ -131,3 +135,25 @@ def test_batch_applies_one_threshold_to_a_folder(
     result = read_image(tmp_path / "out" / "photo0_ldl.tif")
     assert result.dtype == np.uint16 and (result.width, result.height) == (160, 128)
     assert "2 done, 1 failed" in dialog.summary.text()
+
+
+def test_the_backend_is_started_on_demand_and_its_status_shown(qtbot: QtBot, tmp_path: Path, small_photo: Path) -> None:
+    home = tmp_path / "home"
+    environment = {**os.environ, "LDL_STUDIO_HOME": str(home)}
+    settings = ConnectSettings(python=sys.executable, environment=environment)
+    backend = Backend(settings, start_timeout=120)
+    window = MainWindow(backend, AppSettings(model=COMPACT, reference="lanczos"), None)
+    backend.setParent(window)
+    qtbot.addWidget(window)
+    assert "offline" in window.status.text()
+    try:
+        assert window.open_file(small_photo)  # opening an image starts the backend in the background
+        assert backend.status is BackendStatus.CONNECTING and "connecting" in window.status.text()
+        qtbot.waitUntil(lambda: backend.status is not BackendStatus.CONNECTING, timeout=120_000)
+        assert backend.status is BackendStatus.READY, backend.message
+        assert "ready" in window.status.text()
+        run_to_result(qtbot, window)
+    finally:
+        discovery = home / "run" / "server.json"
+        if discovery.exists():
+            os.kill(json.loads(discovery.read_text())["pid"], signal.SIGTERM)
