@@ -162,7 +162,8 @@ def main() -> None:
             app.processEvents()
         print(
             f"result {args.size}×{args.size} ({args.size * args.size / 1e6:.1f} MP), "
-            f"window {args.width}×{args.height}, canvas {window.canvas.width()}×{window.canvas.height()}, platform {app.platformName()}"
+            f"window {args.width}×{args.height}, canvas {window.canvas.width()}×{window.canvas.height()}, "
+            f"platform {app.platformName()}"
         )
         window.canvas.fit()
         app.processEvents()

@@ -73,6 +73,7 @@ LPIPS_ALEX_HEADS = "lpips-alex-v0.1"
 LPIPS_VGG_HEADS = "lpips-vgg-v0.1"
 TORCHVISION_ALEXNET = "torchvision-alexnet"
 TORCHVISION_VGG16 = "torchvision-vgg16"
+TORCHVISION_VGG19 = "torchvision-vgg19"
 
 # The lpips 0.1.4 wheel on PyPI (https://pypi.org/simple/lpips/, JSON API): URL, size and sha256 as PyPI lists them;
 # the member hashes were measured on that wheel. The torchmetrics/pyiqa copies named LPIPS_v0.1_alex-df73285e.pth
@@ -163,6 +164,19 @@ def builtin_assets() -> tuple[AssetEntry, ...]:
                 "vgg16-397923af.pth",
                 "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
                 553433881,
+            ),
+        ),
+        AssetEntry(
+            TORCHVISION_VGG19,
+            "VGG19 ImageNet weights (torchvision IMAGENET1K_V1), the feature extractor of LDL's perceptual loss",
+            _TORCHVISION_LICENCE,
+            DownloadSource(
+                f"{_TORCHVISION_MODELS}/vgg19-dcbb9e9d.pth",
+                "vgg19-dcbb9e9d.pth",
+                # Like the entries above: recorded by several public projects that pin this file (agreeing with
+                # each other, the prefix and the size); not re-measured here.
+                "dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44",
+                574673361,
             ),
         ),
     )

@@ -87,6 +87,7 @@ def test_builtin_assets_are_complete_and_checkable() -> None:
         "lpips-vgg-v0.1",
         "torchvision-alexnet",
         "torchvision-vgg16",
+        "torchvision-vgg19",
     ]
     assert not set(names) & {entry.name for entry in builtin_catalog()}  # `ldl models fetch NAME` is unambiguous
     for entry in entries:
