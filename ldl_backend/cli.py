@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ldl_backend.commands import evaluate as evaluate_command
 from ldl_backend.commands import models as models_command
 from ldl_backend.commands import serve as serve_command
+from ldl_backend.commands import train as train_command
 from ldl_backend.commands import upscale as upscale_command
 from ldl_backend.errors import LdlError
 from ldl_backend.models.catalog import builtin_catalog
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the local backend for the app and plug-ins (127.0.0.1)")
     serve_command.add_arguments(serve)
     serve.set_defaults(handler=serve_command.run)
+    train = commands.add_parser("train", help="fine-tune a generator with LDL's loss (--preset or a TOML recipe)")
+    train_command.add_arguments(train)
+    train.set_defaults(handler=train_command.run)
     return parser
 
 
