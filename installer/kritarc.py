@@ -1,0 +1,45 @@
+"""Enabling a Python plugin in ``kritarc`` (KConfig's INI format) without disturbing any other line.
+
+Krita reads ``enable_NAME=true`` in the ``[python]`` group. Only that one line is added or changed: comments,
+blank lines, the order of keys and groups, unknown groups and the file's line endings stay as they were. Keys are
+case-sensitive, as in KConfig.
+"""
+
+from __future__ import annotations
+
+SECTION = "python"
+
+
+def enable_plugin(text: str, plugin: str) -> str:
+    """``text`` (a kritarc, possibly empty) with ``enable_<plugin>=true`` in ``[python]``."""
+    key = f"enable_{plugin}"
+    newline = "\r\n" if "\r\n" in text else "\n"
+    wanted = f"{key}=true"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"[{SECTION}]"), None)
+    if start is None:
+        prefix = text
+        if prefix and not prefix.endswith(("\n", "\r")):
+            prefix += newline
+        if prefix.strip():
+            prefix += newline  # a blank line between groups, as Krita writes them
+        return f"{prefix}[{SECTION}]{newline}{wanted}{newline}"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    found = False
+    for i in range(start + 1, end):
+        name, equals, _value = lines[i].partition("=")
+        if equals and name.strip() == key:
+            lines[i] = wanted + _ending(lines[i])
+            found = True
+    if not found:
+        position = end
+        while position > start + 1 and not lines[position - 1].strip():
+            position -= 1  # after the group's last entry, before the blank lines that end it
+        if not lines[position - 1].endswith(("\n", "\r")):
+            lines[position - 1] += newline
+        lines.insert(position, wanted + newline)
+    return "".join(lines)
+
+
+def _ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :]

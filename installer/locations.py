@@ -1,0 +1,44 @@
+"""Where each host keeps its plugins and settings, per platform (the folders Krita itself uses)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class KritaLocations:
+    """``pykrita``: the folder of Python plugins; ``kritarc``: Krita's settings file."""
+
+    pykrita: Path
+    kritarc: Path
+
+
+def krita_locations(
+    environment: Mapping[str, str] | None = None, platform: str | None = None, home: Path | None = None
+) -> KritaLocations:
+    """Linux and other Unixes: ``$XDG_DATA_HOME/krita/pykrita`` (``~/.local/share``) and ``$XDG_CONFIG_HOME/kritarc``
+    (``~/.config``); Windows: ``%APPDATA%\\krita\\pykrita`` and ``%LOCALAPPDATA%\\kritarc``; macOS:
+    ``~/Library/Application Support/krita/pykrita`` and ``~/Library/Preferences/kritarc``."""
+    environment = os.environ if environment is None else environment
+    platform = sys.platform if platform is None else platform
+    home = Path(environment.get("HOME") or Path.home()) if home is None else home
+    if platform == "win32":
+        roaming = Path(environment.get("APPDATA") or home / "AppData" / "Roaming")
+        local = Path(environment.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        return KritaLocations(roaming / "krita" / "pykrita", local / "kritarc")
+    if platform == "darwin":
+        support = home / "Library" / "Application Support"
+        return KritaLocations(support / "krita" / "pykrita", home / "Library" / "Preferences" / "kritarc")
+    data = _xdg(environment, "XDG_DATA_HOME") or home / ".local" / "share"
+    config = _xdg(environment, "XDG_CONFIG_HOME") or home / ".config"
+    return KritaLocations(data / "krita" / "pykrita", config / "kritarc")
+
+
+def _xdg(environment: Mapping[str, str], name: str) -> Path | None:
+    # The XDG spec says relative values are to be ignored.
+    value = environment.get(name, "")
+    return Path(value) if value and Path(value).is_absolute() else None

@@ -1,0 +1,1 @@
+"""The installer's steps, one module each; every step is idempotent."""

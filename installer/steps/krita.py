@@ -1,0 +1,118 @@
+"""Step "krita": copy the plugin and the client library into Krita's pykrita folder, enable it in kritarc, and
+record where the backend lives.
+
+Result in ``PYKRITA``::
+
+    ldl_krita.desktop
+    ldl_krita/              plugin/krita/ldl_krita, without caches
+        ldl_client/         ldl_backend/client (standard library only, relative imports)
+        backend.json        {"python": ..., "ldl_studio_home": ... or null}
+
+The package is assembled in a temporary folder beside it and swapped in with renames, so an older copy is replaced
+whole and an interrupted run leaves the previous one working. Running the step twice gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from ..errors import InstallError
+from ..files import IGNORED, replace_folder, writable_folder, write_atomically
+from ..kritarc import enable_plugin
+
+PLUGIN_NAME = "ldl_krita"
+CLIENT_NAME = "ldl_client"
+BACKEND_FILE = "backend.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class BackendRecord:
+    """``python``: the interpreter that has ``ldl_backend``; ``ldl_studio_home``: ``$LDL_STUDIO_HOME`` or None."""
+
+    python: str
+    ldl_studio_home: str | None
+
+    def to_json(self) -> bytes:
+        data = {"python": self.python, "ldl_studio_home": self.ldl_studio_home}
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class KritaInstall:
+    package: Path
+    desktop_file: Path
+    kritarc: Path
+    kritarc_changed: bool
+    record: BackendRecord
+
+
+def install_krita_plugin(
+    pykrita: Path,
+    kritarc: Path,
+    record: BackendRecord,
+    plugin_source: Path | None = None,
+    client_source: Path | None = None,
+) -> KritaInstall:
+    """Install into ``pykrita`` and enable in ``kritarc`` (both created when missing). Raises ``InstallError``."""
+    plugin_source = plugin_source or REPO_ROOT / "plugin" / "krita"
+    client_source = client_source or _client_source()
+    package_source = plugin_source / PLUGIN_NAME
+    desktop_source = plugin_source / f"{PLUGIN_NAME}.desktop"
+    for needed in (package_source / "__init__.py", desktop_source, client_source / "__init__.py"):
+        if not needed.is_file():
+            raise InstallError(f"{needed} is missing", "run the installer from a complete LDL Studio checkout")
+    writable_folder(pykrita, "Krita plugin folder", "--krita-dir")
+    staging = Path(tempfile.mkdtemp(prefix=f".{PLUGIN_NAME}-new-", dir=pykrita))
+    try:
+        package = staging / PLUGIN_NAME
+        shutil.copytree(package_source, package, ignore=IGNORED)
+        client = package / CLIENT_NAME
+        if client.exists():
+            shutil.rmtree(client)  # a stray copy in the source tree never wins over the real client
+        (package / BACKEND_FILE).unlink(missing_ok=True)
+        shutil.copytree(client_source, client, ignore=IGNORED)
+        (package / BACKEND_FILE).write_bytes(record.to_json())
+        shutil.copy2(desktop_source, staging / desktop_source.name)
+        replace_folder(package, pykrita / PLUGIN_NAME)
+        (staging / desktop_source.name).replace(pykrita / desktop_source.name)
+    except OSError as e:
+        raise InstallError(
+            f"cannot install the Krita plugin into {pykrita}: {e}", "check the folder's permissions and free space"
+        ) from e
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    changed = _enable(kritarc)
+    return KritaInstall(pykrita / PLUGIN_NAME, pykrita / desktop_source.name, kritarc, changed, record)
+
+
+def _enable(kritarc: Path) -> bool:
+    writable_folder(kritarc.parent, "Krita settings folder", "--config-dir")
+    try:
+        before = kritarc.read_bytes() if kritarc.exists() else b""
+    except OSError as e:
+        raise InstallError(f"cannot read {kritarc}: {e.strerror or e}", "check the file's permissions") from e
+    # surrogateescape: bytes that are not UTF-8 go back out exactly as they came in.
+    after = enable_plugin(before.decode("utf-8", "surrogateescape"), PLUGIN_NAME).encode("utf-8", "surrogateescape")
+    if after == before:
+        return False
+    try:
+        write_atomically(kritarc, after)
+    except OSError as e:
+        raise InstallError(f"cannot write {kritarc}: {e.strerror or e}", "check the file's permissions") from e
+    return True
+
+
+def _client_source() -> Path:
+    in_checkout = REPO_ROOT / "ldl_backend" / "client"
+    if in_checkout.is_dir():
+        return in_checkout
+    spec = find_spec("ldl_backend.client")
+    if spec is None or spec.origin is None:
+        raise InstallError("cannot find ldl_backend/client", "run the installer from an LDL Studio checkout")
+    return Path(spec.origin).parent

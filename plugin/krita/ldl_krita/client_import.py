@@ -1,0 +1,84 @@
+"""The one place the plugin imports the client library from.
+
+Installed, the client is a copy inside this package (``ldl_krita/ldl_client``, put there by ``installer/install.py``);
+in the repository it is ``ldl_backend.client``, so the unit tests run against the same code.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ldl_backend.client import (
+        MAX_TILE,
+        MIN_TILE,
+        PRECISIONS,
+        Client,
+        ClientError,
+        ConnectSettings,
+        Health,
+        JobInfo,
+        JobState,
+        LayerName,
+        ModelInfo,
+        RawImage,
+        ServerError,
+        SubmitOptions,
+        connect,
+    )
+elif find_spec(".ldl_client", __package__) is not None:
+    # Checked rather than caught: an ImportError inside the copied client must surface, not fall through.
+    from .ldl_client import (
+        MAX_TILE,
+        MIN_TILE,
+        PRECISIONS,
+        Client,
+        ClientError,
+        ConnectSettings,
+        Health,
+        JobInfo,
+        JobState,
+        LayerName,
+        ModelInfo,
+        RawImage,
+        ServerError,
+        SubmitOptions,
+        connect,
+    )
+else:
+    from ldl_backend.client import (
+        MAX_TILE,
+        MIN_TILE,
+        PRECISIONS,
+        Client,
+        ClientError,
+        ConnectSettings,
+        Health,
+        JobInfo,
+        JobState,
+        LayerName,
+        ModelInfo,
+        RawImage,
+        ServerError,
+        SubmitOptions,
+        connect,
+    )
+
+__all__ = [
+    "MAX_TILE",
+    "MIN_TILE",
+    "PRECISIONS",
+    "Client",
+    "ClientError",
+    "ConnectSettings",
+    "Health",
+    "JobInfo",
+    "JobState",
+    "LayerName",
+    "ModelInfo",
+    "RawImage",
+    "ServerError",
+    "SubmitOptions",
+    "connect",
+]

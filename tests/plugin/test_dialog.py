@@ -1,0 +1,127 @@
+"""The dialog builds the request it shows; the progress runner keeps work off the GUI thread and cancels it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from ldl_krita.dialog import UpscaleDialog
+from ldl_krita.errors import Cancelled
+from ldl_krita.job import describe_progress
+from ldl_krita.qt import QtWidgets
+from ldl_krita.task import ProgressRunner
+from ldl_krita.upscale import UpscaleRequest
+from pytestqt.qtbot import QtBot
+
+from ldl_backend.client import ModelInfo
+
+MODELS = [
+    ModelInfo("realesrgan-x4plus", "RRDBNet", 4, False, "detail", "slow, best detail"),
+    ModelInfo("realesr-animevideov3", "SRVGGNetCompact", 4, True, "detail", "compact"),
+    ModelInfo("ldl-bicubic-rrdb-x2", "RRDBNet", 2, True, "detail", "x2"),
+    ModelInfo("realesrnet-x4plus", "RRDBNet", 4, True, "reference", "faithful"),
+]
+
+
+def test_defaults_give_the_catalogs_first_installed_model_at_its_own_scale(qtbot: QtBot) -> None:
+    dialog = UpscaleDialog(MODELS, ("cpu", "cuda:0"), (100, 50), False, {})
+    qtbot.addWidget(dialog)
+    assert dialog.request() == UpscaleRequest(model="realesr-animevideov3", reference="tta:8", target="document")
+    assert [b.isEnabled() for b in dialog.targets.buttons()] == [True, False, False]
+    assert dialog.reference.findData("model:realesrnet-x4plus") >= 0
+    assert "100×50 → 400×200" in dialog.estimate.text()
+    dialog.model.setCurrentIndex(dialog.model.findData("ldl-bicubic-rrdb-x2"))
+    assert dialog.scale.value() == 2 and dialog.request().scale is None
+    assert "100×50 → 200×100" in dialog.estimate.text()
+
+
+def test_choices_end_up_in_the_request(qtbot: QtBot) -> None:
+    dialog = UpscaleDialog(MODELS, ("cpu", "cuda:0"), (100, 50), True, {})
+    qtbot.addWidget(dialog)
+    dialog.model.setCurrentIndex(dialog.model.findData("realesr-animevideov3"))
+    assert dialog.scale.value() == 4
+    dialog.scale.setValue(3)
+    dialog.reference.setCurrentIndex(dialog.reference.findData("lanczos"))
+    dialog.targets.buttons()[2].setChecked(True)
+    assert dialog.request() == UpscaleRequest(
+        model="realesr-animevideov3", scale=3, reference="lanczos", target="new_layer"
+    )
+    dialog.advanced.setChecked(True)
+    dialog.device.setCurrentIndex(dialog.device.findData("cuda:0"))
+    dialog.precision.setCurrentIndex(dialog.precision.findData("fp16"))
+    dialog.tile.setValue(256)
+    request = dialog.request()
+    assert (request.device, request.precision, request.tile) == ("cuda:0", "fp16", 256)
+    dialog.tile.setValue(dialog.tile.minimum())
+    assert dialog.request().tile is None  # "auto"
+    dialog.advanced.setChecked(False)
+    assert (dialog.request().device, dialog.request().precision) == ("auto", "auto")
+
+
+def test_the_last_request_is_restored_and_learned_rates_change_the_estimate(qtbot: QtBot) -> None:
+    last = UpscaleRequest(
+        model="realesr-animevideov3", scale=2, reference="tta:2", device="cpu", tile=64, target="new_document"
+    )
+    dialog = UpscaleDialog(MODELS, ("cpu",), (1000, 1000), True, {"realesr-animevideov3@cpu": 30.0}, last)
+    qtbot.addWidget(dialog)
+    assert dialog.request() == last
+    assert "about 4 min" in dialog.estimate.text()  # 30 s/MP × 2 passes × 4 MP
+
+
+def run_to_end(qtbot: QtBot, work: Callable[..., object], cancel: str = "", abandon: bool = False) -> list[object]:
+    outcome: list[object] = []
+    runner = ProgressRunner(
+        None,
+        "test",
+        work,
+        outcome.append,
+        outcome.append,
+        lambda done, total, stage: f"{stage} {done}/{total}",
+        abandon_on_cancel=abandon,
+    )
+    runner.start()
+    if cancel:
+        qtbot.waitUntil(lambda: runner.task.progress[2] == "working", timeout=5000)
+        if cancel == "button":
+            runner.dialog.findChild(QtWidgets.QPushButton).click()  # type: ignore[union-attr]
+        else:
+            runner.dialog.cancel()  # as Escape does: no canceled() signal, the runner notices on its next poll
+    qtbot.waitUntil(lambda: bool(outcome), timeout=10000)
+    assert not runner.timer.isActive() and not runner.dialog.isVisible()
+    return outcome
+
+
+def test_the_runner_reports_progress_and_hands_back_the_result(qtbot: QtBot) -> None:
+    threads: list[threading.Thread] = []
+
+    def work(cancel: threading.Event, report: Callable[[int, int, str], None]) -> str:
+        threads.append(threading.current_thread())
+        for done in range(3):
+            report(done, 3, "working")
+            time.sleep(0.05)
+        return "result"
+
+    assert run_to_end(qtbot, work) == ["result"]
+    assert threads[0] is not threading.main_thread()
+
+
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_cancel_reaches_the_work_and_its_error_comes_back(qtbot: QtBot, how: str) -> None:
+    def work(cancel: threading.Event, report: Callable[[int, int, str], None]) -> str:
+        report(0, 0, "working")
+        if cancel.wait(10):
+            raise Cancelled("the upscale was cancelled")
+        return "not cancelled"
+
+    (error,) = run_to_end(qtbot, work, cancel=how)
+    assert isinstance(error, Cancelled)
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "stage", "text"),
+    [(0, 0, "upload", "Sending the image…"), (2, 5, "detail", "Upscaling (detail): 2 / 5")],
+)
+def test_progress_texts(done: int, total: int, stage: str, text: str) -> None:
+    assert describe_progress(done, total, stage) == text

@@ -1,0 +1,37 @@
+"""The dialog's time estimate: priors by network kind, learned per model and device, saved as JSON."""
+
+from __future__ import annotations
+
+import pytest
+from ldl_krita.estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
+
+
+@pytest.mark.parametrize(
+    ("reference", "passes"), [("tta:8", 8), ("tta:2", 2), ("tta", 8), ("lanczos", 1), ("model:x", 2)]
+)
+def test_passes(reference: str, passes: float) -> None:
+    assert model_passes(reference) == passes
+
+
+def test_prior_then_learned_rate() -> None:
+    rates: dict[str, float] = {}
+    prior = estimate_seconds("m", "SRVGGNetCompact", "auto", "lanczos", 4_000_000, rates)
+    assert prior == pytest.approx(0.7 * 4)
+    learn("m", "auto", "tta:8", 1_000_000, 16.0, rates)  # 2 s per megapixel per pass
+    assert estimate_seconds("m", "SRVGGNetCompact", "auto", "lanczos", 4_000_000, rates) == pytest.approx(8.0)
+    assert estimate_seconds("m", "SRVGGNetCompact", "cuda", "lanczos", 4_000_000, rates) == pytest.approx(prior)
+    learn("m", "auto", "lanczos", 1_000_000, 4.0, rates)
+    assert rates["m@auto"] == pytest.approx(3.0)
+    assert load_rates(dump_rates(rates)) == rates
+
+
+@pytest.mark.parametrize("text", ["", "nonsense", "[1]", '{"a": "x", "b": -1, "c": true}'])
+def test_unreadable_rates_count_as_none(text: str) -> None:
+    assert load_rates(text) == {}
+
+
+def test_describe() -> None:
+    assert describe_seconds(0.2) == "under a second"
+    assert describe_seconds(42) == "about 42 s"
+    assert describe_seconds(600) == "about 10 min"
+    assert describe_seconds(7200) == "about 2.0 h"
