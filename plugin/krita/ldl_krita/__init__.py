@@ -12,12 +12,16 @@ from importlib.util import find_spec
 
 
 def _in_krita() -> bool:
-    if "krita" in sys.modules:
-        return True
+    module = sys.modules.get("krita")
+    if module is not None:
+        return hasattr(module, "Extension")
     try:
-        return find_spec("krita") is not None
+        spec = find_spec("krita")
     except (ImportError, ValueError):
         return False
+    # Only Krita's own module counts: a folder that happens to be named "krita" on sys.path (a namespace package,
+    # such as a test folder) has no origin.
+    return spec is not None and spec.origin not in (None, "namespace")
 
 
 if _in_krita():
