@@ -1,4 +1,8 @@
-"""``ldl train``: fine-tune a generator with LDL's locally discriminative loss (a preset or a TOML recipe)."""
+"""``ldl train``: fine-tune a generator with LDL's locally discriminative loss (a preset or a TOML recipe).
+
+Started by ``torchrun --nproc_per_node N -m ldl_backend.cli train ...`` it trains on N processes (one per GPU) with
+DistributedDataParallel; see ``ldl_backend.training.distributed``.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from ldl_backend.models.store import ModelStore
 from ldl_backend.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from ldl_backend.training.config import PRESETS, PresetName, TrainingConfig
 from ldl_backend.training.config_file import load_config
+from ldl_backend.training.distributed import Launch, ddp_wrapper, process_group
 from ldl_backend.training.trainer import Trainer, TrainerOptions, TrainingInterrupted, VggFactory
 from ldl_backend.training.vgg_weights import random_vgg19, vgg19_from_file
 
@@ -69,19 +74,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(arguments: argparse.Namespace, store: ModelStore) -> int:
+    launch = Launch.from_environment()
+    if launch is None:
+        return _train(arguments, store, None)
+    device = torch.device(launch.device(arguments.device))
+    with process_group(device):
+        return _train(arguments, store, launch)
+
+
+def _train(arguments: argparse.Namespace, store: ModelStore, launch: Launch | None) -> int:
+    main = launch is None or launch.rank == 0
     if arguments.workers < 0:
         raise LdlError(f"--workers is {arguments.workers}", "use 0 or more")
     if arguments.data is None:
         raise LdlError("no training images given", "add --data FOLDER (a folder of HR photos)")
     config = recipe_from(arguments)
     out = arguments.out or Path("runs") / config.preset.value
-    vgg = _vgg_factory(arguments.vgg, assets_beside(store)) if config.loss.perceptual > 0 else None
+    vgg = _vgg_factory(arguments.vgg, assets_beside(store), warn=main) if config.loss.perceptual > 0 else None
     if arguments.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
 
+    requested_device = arguments.device if launch is None else launch.device(arguments.device)
+
     def options(descriptor: ModelDescriptor) -> TrainerOptions:
-        device, precision = _target(descriptor, arguments.device, arguments.precision)
+        device, precision = _target(descriptor, requested_device, arguments.precision)
         return TrainerOptions(
             run_dir=out,
             data=arguments.data,
@@ -91,6 +108,9 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
             workers=arguments.workers,
             assets=assets_beside(store),
             progress=not arguments.no_progress,
+            rank=0 if launch is None else launch.rank,
+            world_size=1 if launch is None else launch.world_size,
+            wrap=None if launch is None else ddp_wrapper(device),
         )
 
     if arguments.resume:
@@ -98,23 +118,31 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
         state = load_checkpoint(out / CHECKPOINT_NAME)
         descriptor = default_registry().detect(state["generator"]).descriptor
         trainer, _ = Trainer.resume(options(descriptor), vgg, arguments.iters, state)
-        print(f"resuming {out} at iteration {trainer.iteration}", file=sys.stderr)
+        if main:
+            print(f"resuming {out} at iteration {trainer.iteration}", file=sys.stderr)
     else:
         if (out / CHECKPOINT_NAME).exists():
             raise LdlError(f"{out} already holds a run", "add --resume to continue it, or choose another --out")
         model = _init_model(arguments.init, config, store)
         trainer = Trainer(config, model, vgg, options(model.descriptor))
     how = f"{trainer.options.device}, {trainer.options.precision.value}, {trainer.options.workers} loader process(es)"
+    if launch is not None:
+        how += f" each, {launch.world_size} processes (DistributedDataParallel)"
     recipe = trainer.config
-    print(f"training {recipe.preset.value} ×{recipe.data.scale} until iteration {recipe.run.iterations} on {how}")
+    if main:
+        print(f"training {recipe.preset.value} ×{recipe.data.scale} until iteration {recipe.run.iterations} on {how}")
     try:
         trainer.run()
     except TrainingInterrupted as stopped:
+        if not main:
+            return 130
         print(
             f"\nstopped after iteration {stopped.iteration}; checkpoint saved in {out}; continue with --resume",
             file=sys.stderr,
         )
         return 130
+    if not main:
+        return 0
     plain, averaged = trainer.export()
     print(f"done: {averaged} (EMA, usually the better one) and {plain}")
     print(f"use it: ldl models import {averaged}")
@@ -161,13 +189,14 @@ def recipe_from(arguments: argparse.Namespace) -> TrainingConfig:
     )
 
 
-def _vgg_factory(choice: str | None, assets: AssetStore) -> VggFactory:
+def _vgg_factory(choice: str | None, assets: AssetStore, *, warn: bool = True) -> VggFactory:
     if choice == RANDOM_VGG:
-        print(
-            "WARNING: --vgg random gives the perceptual loss a VGG19 with RANDOM weights. Its features mean\n"
-            "nothing: the resulting model is NOT a usable fine-tune. Use it for smoke tests only.",
-            file=sys.stderr,
-        )
+        if warn:
+            print(
+                "WARNING: --vgg random gives the perceptual loss a VGG19 with RANDOM weights. Its features mean\n"
+                "nothing: the resulting model is NOT a usable fine-tune. Use it for smoke tests only.",
+                file=sys.stderr,
+            )
         return lambda layers: random_vgg19(layers, seed=0)
     if choice is not None:
         path = Path(choice)

@@ -27,6 +27,7 @@ from torch import nn
 from ldl_backend.engine.device import Precision
 from ldl_backend.errors import LdlError
 from ldl_backend.training.config import AdamConfig, GanFormulation, TrainingConfig
+from ldl_backend.training.distributed import ModuleWrapper
 from ldl_backend.training.ema import Ema
 from ldl_backend.training.losses import PerceptualLoss, artifact_loss, gan_loss, pixel_loss, relativistic_gan_loss
 
@@ -82,8 +83,10 @@ class GanStep:
     ``generator``, ``discriminator`` and ``perceptual`` must already be on the training device
     (``.to(device)``); batches are moved there. ``perceptual`` may be None only when the perceptual weight is 0.
     ``precision`` picks autocast (bf16 or fp16; fp16 also scales gradients) for the networks; the pixel, artifact
-    and GAN losses are always computed in float32. Raises ``LdlError`` for fp16 on the CPU and ``ValueError`` for
-    a missing perceptual loss.
+    and GAN losses are always computed in float32. ``wrap`` (``distributed.ddp_wrapper``) wraps G and D for their
+    training passes; ``generator``/``discriminator``, the optimisers and the EMA keep the bare modules, and G's
+    adversarial term runs the bare D (frozen there, so DDP has no gradients to average). Raises ``LdlError`` for
+    fp16 on the CPU and ``ValueError`` for a missing perceptual loss.
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class GanStep:
         *,
         precision: Precision = Precision.FP32,
         ema: Ema | None = None,
+        wrap: ModuleWrapper | None = None,
     ) -> None:
         if perceptual is None and config.loss.perceptual > 0:
             raise ValueError("the config weights a perceptual loss but none was given (build one with a VGG19)")
@@ -104,6 +108,8 @@ class GanStep:
         self.config = config
         self.generator = generator
         self.discriminator = discriminator
+        self._training_generator = generator if wrap is None else wrap(generator)
+        self._training_discriminator = discriminator if wrap is None else wrap(discriminator)
         self.perceptual = perceptual
         self.precision = precision
         self.ema = ema or Ema(generator, config.ema.decay)
@@ -123,8 +129,8 @@ class GanStep:
         lq = batch.lq.to(self.device)
         gt = batch.gt.to(self.device)
         target = batch.pixel_target.to(self.device)
-        self.generator.train()
-        self.discriminator.train()
+        self._training_generator.train()
+        self._training_discriminator.train()
         sr, generator_terms = self._generator_step(lq, gt, target)
         # Without an adversarial term D cannot influence G: its step is skipped (PSNR-only training).
         discriminator_terms = self._discriminator_step(sr.detach(), gt) if self.config.loss.gan else (0.0,) * 4
@@ -138,7 +144,7 @@ class GanStep:
         self.discriminator.requires_grad_(False)
         self.generator_optimizer.zero_grad(set_to_none=True)
         with self._autocast():
-            sr = self.generator(lq)
+            sr = self._training_generator(lq)
             with torch.no_grad():
                 sr_ema = self.ema.module(lq)
         sr32 = sr.float()
@@ -179,23 +185,23 @@ class GanStep:
         scaler = self.discriminator_scaler
         if self.config.discriminator.formulation is GanFormulation.STANDARD:
             with self._autocast():
-                real = self.discriminator(gt).float()
+                real = self._training_discriminator(gt).float()
             real_loss = gan_loss(real, real=True)
             scaler.scale(real_loss).backward()
             with self._autocast():
-                fake = self.discriminator(fake_images).float()
+                fake = self._training_discriminator(fake_images).float()
             fake_loss = gan_loss(fake, real=False)
             scaler.scale(fake_loss).backward()
         else:
             # ESRGAN's halves, each weighted 0.5: real against the (detached) fake logits, then fake against the
             # detached real logits; three D forwards in the released order.
             with self._autocast():
-                fake_reference = self.discriminator(fake_images).detach().float()
-                real = self.discriminator(gt).float()
+                fake_reference = self._training_discriminator(fake_images).detach().float()
+                real = self._training_discriminator(gt).float()
             real_loss = 0.5 * relativistic_gan_loss(real, fake_reference, real=True)
             scaler.scale(real_loss).backward()
             with self._autocast():
-                fake = self.discriminator(fake_images).float()
+                fake = self._training_discriminator(fake_images).float()
             fake_loss = 0.5 * relativistic_gan_loss(fake, real.detach(), real=False)
             scaler.scale(fake_loss).backward()
         scaler.step(self.discriminator_optimizer)

@@ -5,9 +5,10 @@ boundary) and the exported generators.
 Files in the run folder: ``config.toml`` (the recipe as run), ``log.csv``, ``validation.csv``, ``samples/``,
 ``checkpoint.pt`` and, at the end, ``NAME.safetensors`` / ``NAME-ema.safetensors`` (NAME from the folder's name).
 
-Multi-process hooks: ``TrainerOptions.rank``/``world_size`` give each process its share of the sample stream
-(disjoint samples; together the one-process stream), and only rank 0 writes files, logs and validates. What a
-DistributedDataParallel launcher still has to do is listed in the README's training section.
+Multi-process training (``torchrun``, see ``distributed``): ``TrainerOptions.rank``/``world_size`` give each
+process its share of the sample stream (disjoint samples; together the one-process stream), ``TrainerOptions.wrap``
+wraps G and D in DistributedDataParallel, only rank 0 writes files, logs and validates, the processes wait for each
+other after each checkpoint, and a Ctrl-C on any process stops all of them at the same iteration.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ldl_backend.training.checkpoint import CHECKPOINT_NAME, RngStates, load_che
 from ldl_backend.training.config import TrainingConfig
 from ldl_backend.training.config_file import dump_config, parse_config
 from ldl_backend.training.data import Sample, TrainingSamples, find_training_images, training_loader
+from ldl_backend.training.distributed import ModuleWrapper, any_process, barrier
 from ldl_backend.training.export import export_generator, model_name_for
 from ldl_backend.training.losses import PerceptualLoss
 from ldl_backend.training.networks import build_discriminator
@@ -73,6 +75,7 @@ class TrainerOptions:
     # own share of the sample stream; only rank 0 writes files, logs and validates.
     rank: int = 0
     world_size: int = 1
+    wrap: ModuleWrapper | None = None  # distributed.ddp_wrapper when world_size > 1
 
     def __post_init__(self) -> None:
         if self.world_size < 1 or not 0 <= self.rank < self.world_size:
@@ -111,7 +114,9 @@ class Trainer:
             if vgg is None:
                 raise ValueError("the recipe has a perceptual loss: give a VGG19 factory")
             perceptual = PerceptualLoss(vgg(config.perceptual.layers), config.perceptual).to(device)
-        self.step = GanStep(config, self.generator, discriminator, perceptual, precision=options.precision)
+        self.step = GanStep(
+            config, self.generator, discriminator, perceptual, precision=options.precision, wrap=options.wrap
+        )
         scheduler = config.scheduler
         self.schedulers = (
             MultiStepLR(self.step.generator_optimizer, list(scheduler.milestones), scheduler.gamma),
@@ -230,7 +235,7 @@ class Trainer:
         restore = self._catch_interrupts()
         saved_at = -1
         try:
-            while self.iteration < end and not self._stop_requested:
+            while self.iteration < end and not self._stopping():
                 losses = self.train_step(next(batches))
                 if on_step is not None:
                     on_step(self.iteration, losses)
@@ -240,8 +245,8 @@ class Trainer:
                     if self.iteration % run.log_interval == 0 or self.iteration == end:
                         row = log.write(self.iteration, float(self.schedulers[0].get_last_lr()[0]))
                         bar.set_postfix(_postfix(row), refresh=False)
-                if main and self.iteration % run.checkpoint_interval == 0:
-                    self.save()
+                if self.iteration % run.checkpoint_interval == 0:
+                    self._save_together()
                     saved_at = self.iteration
                 if self.validator is not None and self.iteration % run.validation_interval == 0:
                     self._validate(bar)
@@ -251,10 +256,21 @@ class Trainer:
             del batches  # stops the worker processes
         if log is not None and log.pending:
             log.write(self.iteration, float(self.schedulers[0].get_last_lr()[0]))
-        if main and saved_at != self.iteration:
-            self.save()
+        if saved_at != self.iteration:
+            self._save_together()
         if self._stop_requested:
             raise TrainingInterrupted(self.iteration, self.checkpoint_path if main else None)
+
+    def _stopping(self) -> bool:
+        # Every process must stop at the same iteration, or the others would wait forever in DDP's all-reduce.
+        if self.options.world_size > 1:
+            self._stop_requested = any_process(self._stop_requested, self.options.device)
+        return self._stop_requested
+
+    def _save_together(self) -> None:
+        if self.options.main_process:
+            self.save()
+        barrier()  # no process runs ahead (or exits) while rank 0 writes
 
     def _catch_interrupts(self) -> Callable[[], None]:
         """Route Ctrl-C to ``request_stop`` (main thread only); returns the function that puts things back."""
