@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5, help="timed iterations (after one warm-up)")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
-    parser.add_argument("--folder", type=Path, default=Path("/tmp/ldl-train-benchmark"), help="scratch folder")
+    parser.add_argument("--folder", type=Path, help="scratch folder for the photo (default: a temporary one)")
     arguments = parser.parse_args()
     if arguments.threads:
         torch.set_num_threads(arguments.threads)
@@ -64,11 +65,14 @@ def main() -> None:
     config = dataclasses.replace(
         REALWORLD, data=dataclasses.replace(REALWORLD.data, patch=arguments.patch, batch=arguments.batch, queue_size=0)
     )
-    arguments.folder.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(skimage_data.astronaut()).save(arguments.folder / "astronaut.png")
-    samples = TrainingSamples(find_training_images(arguments.folder, config.data.source), config.data, seed=0)
-    sample_seconds = _median_seconds(lambda: samples[0], arguments.steps)
-    lq, gt, sharp = (torch.stack(items) for items in zip(*(samples[i] for i in range(arguments.batch)), strict=True))
+    with tempfile.TemporaryDirectory(prefix="ldl-train-benchmark-") as scratch:
+        folder = arguments.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(skimage_data.astronaut()).save(folder / "astronaut.png")
+        samples = TrainingSamples(find_training_images(folder, config.data.source), config.data, seed=0)
+        sample_seconds = _median_seconds(lambda: samples[0], arguments.steps)
+        first = [samples[i] for i in range(arguments.batch)]
+        lq, gt, sharp = (torch.stack(items) for items in zip(*first, strict=True))
     batch = TrainingBatch(lq, gt, sharp)
 
     generator = RRDBNet(RRDBNetConfig())  # ×4, 23 blocks, 64 features
