@@ -24,6 +24,7 @@ from .errors import (
     UnsupportedImageError,
     WaitTimeoutError,
 )
+from .estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
 from .locations import Locations, default_locations
 from .options import MAX_TILE, MIN_TILE, PRECISIONS, SubmitOptions
 from .raw_image import RawImage
@@ -59,7 +60,13 @@ __all__ = [
     "WaitTimeoutError",
     "connect",
     "default_locations",
+    "describe_seconds",
+    "dump_rates",
+    "estimate_seconds",
     "find_server",
+    "learn",
+    "load_rates",
+    "model_passes",
     "read_discovery_file",
     "sniff_content_type",
 ]

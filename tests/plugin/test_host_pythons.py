@@ -28,9 +28,10 @@ PURE = textwrap.dedent(
     sys.meta_path.insert(0, Forbid())
     sys.path[:] = [sys.argv[1]] + [p for p in sys.path if "-packages" not in p and p not in ("", ".")]
     import ldl_krita  # no krita module: registers nothing
-    from ldl_krita import backend_settings, estimate, job, mask_pixels, naming, pixels, selection_blend, upscale
-    from ldl_krita.client_import import Client, ConnectSettings, RawImage
+    from ldl_krita import backend_settings, job, mask_pixels, naming, pixels, selection_blend, upscale
+    from ldl_krita.client_import import Client, ConnectSettings, RawImage, estimate_seconds
     assert Client.__module__ == "ldl_krita.ldl_client.client"
+    assert estimate_seconds("m", "RRDBNet", "auto", "tta:8", 1_000_000, {}) > 0
     assert backend_settings.connect_settings(os.path.join(sys.argv[1], "ldl_krita")).python == "/recorded/python"
 
     rng = random.Random(0)

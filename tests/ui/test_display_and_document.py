@@ -16,7 +16,6 @@ from ldl_backend.imageio import ImageData
 from ui.state import display
 from ui.state.display import MaskStyle
 from ui.state.document import Document, Resample, SourceImage, View
-from ui.state.estimate import estimate_seconds, learn, model_passes
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Brush, BrushMode, Ramp
 from ui.state.raw_arrays import array_to_raw, raw_to_array
@@ -131,20 +130,6 @@ def test_strokes_and_undo_keep_blend_and_display_in_step(tmp_path: Path) -> None
     assert document.modified
     document.mark_saved()
     assert not document.modified
-
-
-def test_estimates_start_from_the_model_kind_and_learn_from_finished_jobs() -> None:
-    learned: dict[str, float] = {}
-    assert model_passes("tta:8") == 8 and model_passes("tta") == 8 and model_passes("lanczos") == 1
-    slow = estimate_seconds("x4", "RRDBNet", "lanczos", 4_000_000, learned)
-    fast = estimate_seconds("compact", "SRVGGNetCompact", "lanczos", 4_000_000, learned)
-    assert slow > 5 * fast > 0
-    assert estimate_seconds("x4", "RRDBNet", "tta:8", 4_000_000, learned) == pytest.approx(8 * slow)
-    learn("x4", "tta:4", 2_000_000, 40.0, learned)  # 5 s per megapixel per pass
-    assert learned["x4"] == pytest.approx(5.0)
-    assert estimate_seconds("x4", "RRDBNet", "lanczos", 1_000_000, learned) == pytest.approx(5.0)
-    learn("x4", "lanczos", 1_000_000, 7.0, learned)
-    assert learned["x4"] == pytest.approx(6.0)
 
 
 def test_the_original_is_shown_as_pixels_or_bicubic(tmp_path: Path) -> None:

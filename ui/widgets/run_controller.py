@@ -8,12 +8,11 @@ from collections.abc import Callable
 
 from qtpy.QtCore import QObject
 
-from ldl_backend.client import JobInfo
+from ldl_backend.client import JobInfo, learn
 from ui.qt import Signal
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.document import SourceImage
-from ui.state.estimate import learn
 from ui.state.jobs import Failure, JobRunner
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Ramp
@@ -106,7 +105,9 @@ class RunController(QObject):
         if model is not None:
             seconds = time.monotonic() - self._started
             reference = str(self._panel.reference.currentData())
-            learn(model.name, reference, layers.width * layers.height, seconds, self._settings.seconds_per_megapixel)
+            device = str(self._panel.device.currentData() or "auto")
+            pixels = layers.width * layers.height
+            learn(model.name, device, reference, pixels, seconds, self._settings.seconds_per_megapixel)
         self._panel.show_outcome(f"done: {layers.width} × {layers.height}")
         self.result_ready.emit(layers)
 

@@ -16,10 +16,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_backend.client import JobInfo, ModelInfo, SubmitOptions
+from ldl_backend.client import JobInfo, ModelInfo, SubmitOptions, describe_seconds, estimate_seconds
 from ui.qt import Signal
 from ui.settings import AppSettings
-from ui.state.estimate import describe_seconds, estimate_seconds
 
 REFERENCES = (
     ("tta:8", "TTA ×8 — best map (8 passes)"),
@@ -220,6 +219,7 @@ class RunPanel(QWidget):
         seconds = estimate_seconds(
             model.name,
             model.architecture,
+            str(self.device.currentData() or "auto"),
             str(self.reference.currentData()),
             self._output_pixels * scale * scale,
             self._settings.seconds_per_megapixel,

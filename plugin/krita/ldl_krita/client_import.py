@@ -9,26 +9,9 @@ from __future__ import annotations
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ldl_backend.client import (
-        MAX_TILE,
-        MIN_TILE,
-        PRECISIONS,
-        Client,
-        ClientError,
-        ConnectSettings,
-        Health,
-        JobInfo,
-        JobState,
-        LayerName,
-        ModelInfo,
-        RawImage,
-        ServerError,
-        SubmitOptions,
-        connect,
-    )
-elif find_spec(".ldl_client", __package__) is not None:
-    # Checked rather than caught: an ImportError inside the copied client must surface, not fall through.
+# Checked rather than caught: an ImportError inside the copied client must surface, not fall through. The type
+# checker reads the repository's client (the copy is the same code).
+if not TYPE_CHECKING and find_spec(".ldl_client", __package__) is not None:
     from .ldl_client import (
         MAX_TILE,
         MIN_TILE,
@@ -45,6 +28,11 @@ elif find_spec(".ldl_client", __package__) is not None:
         ServerError,
         SubmitOptions,
         connect,
+        describe_seconds,
+        dump_rates,
+        estimate_seconds,
+        learn,
+        load_rates,
     )
 else:
     from ldl_backend.client import (
@@ -63,6 +51,11 @@ else:
         ServerError,
         SubmitOptions,
         connect,
+        describe_seconds,
+        dump_rates,
+        estimate_seconds,
+        learn,
+        load_rates,
     )
 
 __all__ = [
@@ -81,4 +74,9 @@ __all__ = [
     "ServerError",
     "SubmitOptions",
     "connect",
+    "describe_seconds",
+    "dump_rates",
+    "estimate_seconds",
+    "learn",
+    "load_rates",
 ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .client_import import MAX_TILE, MIN_TILE, PRECISIONS, ModelInfo
-from .estimate import describe_seconds, estimate_seconds
+from .client_import import MAX_TILE, MIN_TILE, PRECISIONS, ModelInfo, describe_seconds, estimate_seconds
 from .qt import (
     QButtonGroup,
     QComboBox,

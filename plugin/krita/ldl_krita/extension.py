@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .backend_settings import connect_settings
-from .client_import import Client, ClientError, Health, ModelInfo, connect
+from .client_import import Client, ClientError, Health, ModelInfo, connect, dump_rates, learn, load_rates
 from .dialog import UpscaleDialog
 from .errors import Cancelled, PluginError
-from .estimate import dump_rates, learn, load_rates
 from .job import describe_progress, run_job
 from .qt import QMessageBox, QtGui, QWidget
 from .selection_blend import blend_detail_into_selection

@@ -1,9 +1,10 @@
-"""The dialog's time estimate: priors by network kind, learned per model and device, saved as JSON."""
+"""The run dialogs' time estimate: priors by network kind, learned per model and device, saved as JSON."""
 
 from __future__ import annotations
 
 import pytest
-from ldl_krita.estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
+
+from ldl_backend.client.estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,13 @@ def test_describe() -> None:
     assert describe_seconds(42) == "about 42 s"
     assert describe_seconds(600) == "about 10 min"
     assert describe_seconds(7200) == "about 2.0 h"
+
+
+def test_slow_networks_and_more_passes_take_longer() -> None:
+    learned: dict[str, float] = {}
+    slow = estimate_seconds("x4", "RRDBNet", "auto", "lanczos", 4_000_000, learned)
+    fast = estimate_seconds("compact", "SRVGGNetCompact", "auto", "lanczos", 4_000_000, learned)
+    assert slow > 5 * fast > 0
+    assert estimate_seconds("x4", "RRDBNet", "auto", "tta:8", 4_000_000, learned) == pytest.approx(8 * slow)
+    learn("x4", "auto", "tta:4", 2_000_000, 40.0, learned)  # 5 s per megapixel per pass
+    assert estimate_seconds("x4", "RRDBNet", "auto", "lanczos", 1_000_000, learned) == pytest.approx(5.0)
