@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from ldl_backend.storage import write_atomically
 
 MAX_RECENT = 10
 
@@ -93,13 +94,5 @@ def _same_kind(value: object, default: object) -> bool:
 
 def save_settings(settings: AppSettings, path: Path) -> None:
     """Write atomically (a crash mid-write keeps the previous file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True)
-    handle, temporary = tempfile.mkstemp(prefix=".app-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text.encode("utf-8"))
