@@ -28,7 +28,6 @@ import cv2
 import numpy as np
 from PIL import Image
 from qtpy.QtCore import QEvent, QObject, QPointF, Qt
-from qtpy.QtGui import QMouseEvent
 from qtpy.QtWidgets import QApplication
 
 from ldl_backend.client import ConnectSettings, Locations
@@ -37,6 +36,7 @@ from ui.state.backend import Backend
 from ui.state.document import View
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Ramp
+from ui.synthetic_input import send_mouse
 from ui.widgets.canvas import CanvasTool
 from ui.widgets.main_window import MainWindow
 
@@ -74,20 +74,12 @@ def until_painted(app: QApplication, counter: PaintCounter, action: Callable[[],
     return time.perf_counter() - start
 
 
-def send_mouse(window: MainWindow, kind: QEvent.Type, image_point: tuple[float, float], held: bool) -> None:
+def send_mouse_at(window: MainWindow, kind: QEvent.Type, image_point: tuple[float, float], held: bool) -> None:
     canvas = window.canvas
-    local = canvas.image_to_widget(QPointF(*image_point))
     button = Qt.MouseButton.LeftButton
     pressed = button if kind is QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton
-    event = QMouseEvent(
-        kind,
-        local,
-        canvas.mapToGlobal(local),
-        pressed,
-        button if held else Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(canvas, event)
+    local = canvas.image_to_widget(QPointF(*image_point))
+    send_mouse(canvas, kind, local, pressed, button if held else Qt.MouseButton.NoButton)
 
 
 def measure(app: QApplication, window: MainWindow, counter: PaintCounter, repeats: int, label: str) -> None:
@@ -97,13 +89,15 @@ def measure(app: QApplication, window: MainWindow, counter: PaintCounter, repeat
     cx, cy = visible.center().x(), visible.center().y()
     # Brush: one stroke of many mouse moves, each move timed to its repaint.
     stroke: list[float] = []
-    send_mouse(window, QEvent.Type.MouseButtonPress, (cx, cy), True)
+    send_mouse_at(window, QEvent.Type.MouseButtonPress, (cx, cy), True)
     app.processEvents()
     for step in range(repeats):
         angle = step / repeats * 2 * np.pi
         point = (cx + 0.3 * visible.width() * np.cos(angle), cy + 0.3 * visible.height() * np.sin(angle))
-        stroke.append(until_painted(app, counter, lambda p=point: send_mouse(window, QEvent.Type.MouseMove, p, True)))
-    send_mouse(window, QEvent.Type.MouseButtonRelease, (cx, cy), False)
+        stroke.append(
+            until_painted(app, counter, lambda p=point: send_mouse_at(window, QEvent.Type.MouseMove, p, True))
+        )
+    send_mouse_at(window, QEvent.Type.MouseButtonRelease, (cx, cy), False)
     app.processEvents()
     if not document.editor.painted:
         raise SystemExit("the stroke did not reach the mask: the timings would be of nothing")

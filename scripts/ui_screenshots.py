@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from qtpy.QtCore import QEvent, QEventLoop, QPointF, Qt, QTimer
-from qtpy.QtGui import QMouseEvent
+from qtpy.QtCore import QEventLoop, QPointF, QTimer
 from qtpy.QtWidgets import QApplication
 
 from ldl_backend.client import ConnectSettings
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.document import View
+from ui.synthetic_input import drag
 from ui.widgets.canvas import CanvasTool
 from ui.widgets.main_window import MainWindow
 
@@ -43,25 +43,9 @@ def wait_for(app: QApplication, condition: Callable[[], bool], timeout: float, w
     app.processEvents()
 
 
-def drag(window: MainWindow, points: list[tuple[float, float]]) -> None:
+def drag_on_image(window: MainWindow, points: list[tuple[float, float]]) -> None:
     canvas = window.canvas
-    button = Qt.MouseButton.LeftButton
-    for index, (x, y) in enumerate(points):
-        local = canvas.image_to_widget(QPointF(x, y))
-        kind = QEvent.Type.MouseButtonPress if index == 0 else QEvent.Type.MouseMove
-        pressed = button if index == 0 else Qt.MouseButton.NoButton
-        event = QMouseEvent(kind, local, canvas.mapToGlobal(local), pressed, button, Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(canvas, event)
-    local = canvas.image_to_widget(QPointF(*points[-1]))
-    release = QMouseEvent(
-        QEvent.Type.MouseButtonRelease,
-        local,
-        canvas.mapToGlobal(local),
-        button,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(canvas, release)
+    drag(canvas, [canvas.image_to_widget(QPointF(x, y)) for x, y in points])
 
 
 def save(app: QApplication, window: MainWindow, path: Path) -> None:
@@ -109,7 +93,7 @@ def main() -> None:
         document = window.document
         assert document is not None and document.layers is not None
         width, height = document.layers.width, document.layers.height
-        drag(window, [(width * 0.15, height * 0.8), (width * 0.4, height * 0.7), (width * 0.6, height * 0.85)])
+        drag_on_image(window, [(width * 0.15, height * 0.8), (width * 0.4, height * 0.7), (width * 0.6, height * 0.85)])
         save(app, window, args.out / "painted_mask.png")
         window.set_view(View.RESULT)
         window.set_tool(CanvasTool.PAN)  # the split compares results as they will be exported, without the mask

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
-from qtpy.QtGui import QImage, QMouseEvent, QNativeGestureEvent, QPaintEvent, QPointingDevice, QWheelEvent
+from qtpy.QtGui import QImage, QNativeGestureEvent, QPaintEvent, QPointingDevice, QWheelEvent
 from qtpy.QtWidgets import QApplication
 
 from ui.state.display import qimage_of
+from ui.synthetic_input import drag, send_mouse
 from ui.widgets.canvas import FIT_MARGIN, Canvas, CanvasTool
 from ui.widgets.image_pyramid import ImagePyramid
 from ui.widgets.view_state import MAX_ZOOM, MIN_ZOOM, ViewState
@@ -57,17 +58,11 @@ def _send_mouse(
     buttons: Qt.MouseButton,
     modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
 ) -> None:
-    # Built by hand: QTest's mouseMove does not reliably report held buttons on every platform.
-    local = QPointF(*pos)
-    event = QMouseEvent(kind, local, canvas.mapToGlobal(local), button, buttons, modifiers)
-    QApplication.sendEvent(canvas, event)
+    send_mouse(canvas, kind, QPointF(*pos), button, buttons, modifiers)
 
 
 def _drag(canvas: Canvas, button: Qt.MouseButton, points: list[tuple[float, float]]) -> None:
-    _send_mouse(canvas, QEvent.Type.MouseButtonPress, points[0], button, button)
-    for point in points[1:]:
-        _send_mouse(canvas, QEvent.Type.MouseMove, point, Qt.MouseButton.NoButton, button)
-    _send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1], button, Qt.MouseButton.NoButton)
+    drag(canvas, [QPointF(*point) for point in points], button)
 
 
 def _wheel(
