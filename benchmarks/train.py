@@ -1,6 +1,7 @@
-"""Speed of LDL's real-world training step on the CPU, and the share of it the artifact map takes.
+"""Speed of LDL's real-world training step (CPU or GPU), and the share of it the artifact map takes.
 
-    python benchmarks/train.py [--patch 64] [--batch 1] [--steps 5] [--precision fp32|bf16] [--threads N]
+    python benchmarks/train.py [--patch 64] [--batch 1] [--steps 5] [--precision fp32|bf16|fp16]
+                               [--device cpu|cuda|mps] [--threads N]
 
 The step is ``GanStep`` with the full generator (RRDBNet ×4, 23 blocks, 64 features), the U-Net discriminator with
 spectral normalisation (64 features) and the VGG19 perceptual loss up to conv5_4 (random weights: the speed is the
@@ -39,12 +40,22 @@ from ldl_backend.training.step import GanStep, TrainingBatch
 from ldl_backend.training.vgg_weights import random_vgg19
 
 
-def _median_seconds(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm-up: allocations, oneDNN primitive caches
+def _synchronize(device: torch.device) -> None:
+    # GPU work is queued: time it only once it has finished.
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def _median_seconds(action: Callable[[], object], repeats: int, device: torch.device) -> float:
+    action()  # warm-up: allocations, oneDNN primitive caches, cuDNN algorithm choice
     times: list[float] = []
     for _ in range(repeats):
+        _synchronize(device)
         start = time.perf_counter()
         action()
+        _synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -54,13 +65,16 @@ def main() -> None:
     parser.add_argument("--patch", type=int, default=64, help="HR crop side (default 64; the paper: 256)")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--steps", type=int, default=5, help="timed iterations (after one warm-up)")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     parser.add_argument("--folder", type=Path, help="scratch folder for the photo (default: a temporary one)")
     arguments = parser.parse_args()
     if arguments.threads:
         torch.set_num_threads(arguments.threads)
     torch.manual_seed(0)
+    device = torch.device(arguments.device)
+    precision = Precision(arguments.precision)
 
     config = dataclasses.replace(
         REALWORLD, data=dataclasses.replace(REALWORLD.data, patch=arguments.patch, batch=arguments.batch, queue_size=0)
@@ -70,16 +84,16 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(skimage_data.astronaut()).save(folder / "astronaut.png")
         samples = TrainingSamples(find_training_images(folder, config.data.source), config.data, seed=0)
-        sample_seconds = _median_seconds(lambda: samples[0], arguments.steps)
+        sample_seconds = _median_seconds(lambda: samples[0], arguments.steps, torch.device("cpu"))
         first = [samples[i] for i in range(arguments.batch)]
-        lq, gt, sharp = (torch.stack(items) for items in zip(*first, strict=True))
+        lq, gt, sharp = (torch.stack(items).to(device) for items in zip(*first, strict=True))
     batch = TrainingBatch(lq, gt, sharp)
 
-    generator = RRDBNet(RRDBNetConfig())  # ×4, 23 blocks, 64 features
-    discriminator = build_discriminator(config)
-    perceptual = PerceptualLoss(random_vgg19(config.perceptual.layers), config.perceptual)
-    step = GanStep(config, generator, discriminator, perceptual, precision=Precision(arguments.precision))
-    step_seconds = _median_seconds(lambda: step(batch), arguments.steps)
+    generator = RRDBNet(RRDBNetConfig()).to(device)  # ×4, 23 blocks, 64 features
+    discriminator = build_discriminator(config).to(device)
+    perceptual = PerceptualLoss(random_vgg19(config.perceptual.layers), config.perceptual).to(device)
+    step = GanStep(config, generator, discriminator, perceptual, precision=precision)
+    step_seconds = _median_seconds(lambda: step(batch), arguments.steps, device)
 
     sr = generator(lq).detach()
     with torch.no_grad():
@@ -90,14 +104,16 @@ def main() -> None:
         artifact_loss(live, gt, sr_ema, config.artifact_map).backward()
 
     def ema_forward() -> None:
-        # As in the step: under bf16 autocast when the step runs in bf16.
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=arguments.precision == "bf16"):
+        # As in the step: under autocast when the step runs in bf16 or fp16.
+        dtype = {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}.get(precision)
+        with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             step.ema.module(lq)
 
-    map_seconds = _median_seconds(artifact_term, arguments.steps * 4)
-    ema_seconds = _median_seconds(ema_forward, arguments.steps)
+    map_seconds = _median_seconds(artifact_term, arguments.steps * 4, device)
+    ema_seconds = _median_seconds(ema_forward, arguments.steps, device)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {arguments.precision}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {device} ({where}), {arguments.precision}")
     print(
         f"realworld step, RRDBNet 23×64 ×4, U-Net SN D, VGG19 to conv5_4, batch {arguments.batch}, "
         f"HR {arguments.patch}×{arguments.patch} (LR {arguments.patch // 4}×{arguments.patch // 4})"

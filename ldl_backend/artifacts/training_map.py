@@ -59,13 +59,25 @@ class _LocalVariance(torch.autograd.Function):
         spread = _box_mean(F.pad(weighted, (window - 1,) * 4), window)
         mean_term = _box_mean(F.pad(weighted * _box_mean(padded, window), (window - 1,) * 4), window)
         grad_padded = spread.mul_(padded).sub_(mean_term)
-        pad = window // 2
-        return torch.ops.aten.reflection_pad2d_backward(grad_padded, centred, [pad, pad, pad, pad]), None
+        return _reflect_pad_adjoint(grad_padded, window // 2), None
 
 
 def _reflect_pad(values: torch.Tensor, window: int) -> torch.Tensor:
     pad = window // 2
     return F.pad(values, (pad, pad, pad, pad), mode="reflect")
+
+
+def _reflect_pad_adjoint(grad: torch.Tensor, pad: int) -> torch.Tensor:
+    """The gradient of ``F.pad(x, (pad,) * 4, mode="reflect")`` with respect to ``x``: each padded row and column is
+    added back onto the pixel it mirrors. Written out because CUDA's own (atomic adds) is not deterministic, which
+    exact resumes of training need."""
+    rows = grad[..., pad:-pad, :].clone()
+    rows[..., 1 : pad + 1, :] += grad[..., :pad, :].flip(-2)
+    rows[..., -pad - 1 : -1, :] += grad[..., -pad:, :].flip(-2)
+    result = rows[..., pad:-pad].clone()
+    result[..., 1 : pad + 1] += rows[..., :pad].flip(-1)
+    result[..., -pad - 1 : -1] += rows[..., -pad:].flip(-1)
+    return result
 
 
 def _unbiased(window: int) -> float:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from ldl_backend.artifacts import local_variance, refined_artifact_map
+from ldl_backend.artifacts.training_map import _reflect_pad_adjoint  # pyright: ignore[reportPrivateUsage]
 
 
 def unfold_local_variance(values: torch.Tensor, window: int) -> torch.Tensor:
@@ -108,3 +109,15 @@ def test_hand_written_backward_matches_autograd_of_the_unfold_form() -> None:
     assert ours is not None and values.grad is not None
     torch.testing.assert_close(ours, values.grad, rtol=1e-9, atol=1e-12)
     assert torch.autograd.gradcheck(lambda v: local_variance(v, 3), (values.detach()[:1, :, :6, :7].requires_grad_(),))
+
+
+@settings(max_examples=30, deadline=None)
+@given(height=st.integers(2, 12), width=st.integers(2, 12), pad=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_the_reflect_pad_adjoint_equals_pytorchs(height: int, width: int, pad: int, seed: int) -> None:
+    """The hand-written (deterministic) gradient of reflect padding equals PyTorch's own."""
+    assume(pad < min(height, width))
+    generator = torch.Generator().manual_seed(seed)
+    values = torch.randn(2, 1, height, width, dtype=torch.float64, generator=generator)
+    grad = torch.randn(2, 1, height + 2 * pad, width + 2 * pad, dtype=torch.float64, generator=generator)
+    expected = torch.ops.aten.reflection_pad2d_backward(grad, values, [pad] * 4)
+    torch.testing.assert_close(_reflect_pad_adjoint(grad, pad), expected, atol=1e-12, rtol=0)

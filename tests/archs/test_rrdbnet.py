@@ -1,0 +1,62 @@
+"""RRDBNet's inference path: the upsampling convolutions folded to the input's resolution (``subpixel``) and run
+in row strips equal the plain training-form forward pass."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.nn import functional as F
+
+from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
+from ldl_backend.archs.subpixel import PhaseKernels, nearest_double_then_conv
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch=st.integers(1, 2),
+    channels=st.integers(1, 9),
+    out_channels=st.integers(1, 9),
+    height=st.integers(1, 13),
+    width=st.integers(1, 13),
+    bias=st.booleans(),
+    channels_last=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_folded_upsampling_equals_nearest_then_conv(
+    batch: int, channels: int, out_channels: int, height: int, width: int, bias: bool, channels_last: bool, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    conv = torch.nn.Conv2d(channels, out_channels, 3, 1, 1, bias=bias)
+    x = torch.randn(batch, channels, height, width)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+        folded = nearest_double_then_conv(x, PhaseKernels.of(conv))
+    assert folded.shape == expected.shape
+    torch.testing.assert_close(folded, expected, atol=2e-6, rtol=1e-5)
+    if channels_last and channels > 1 and out_channels > 1:
+        assert folded.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_only_plain_3x3_convolutions_fold() -> None:
+    with pytest.raises(ValueError, match="3×3"):
+        PhaseKernels.of(torch.nn.Conv2d(4, 4, 5, 1, 2))
+    with pytest.raises(ValueError, match="3×3"):
+        PhaseKernels.of(torch.nn.Conv2d(4, 4, 3, 2, 1))
+
+
+@pytest.mark.parametrize("scale", [4, 2, 1])
+def test_inference_path_equals_the_training_form(scale: int) -> None:
+    torch.manual_seed(scale)
+    network = RRDBNet(RRDBNetConfig(num_block=1, num_feat=8, num_grow_ch=4, scale=scale)).eval()
+    # 2·72 / unshuffle body rows: more than two strips of 32 rows, with a short last strip.
+    x = torch.rand(1, 3, 144, 40)
+    training_form = network(x).detach()  # autograd on: whole-image upsampling, plain convolutions
+    with torch.inference_mode():
+        inference = network(x)
+        inference_cl = network.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))  # pyright: ignore[reportCallIssue]
+    torch.testing.assert_close(inference, training_form, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(inference_cl, training_form, atol=1e-5, rtol=1e-5)
