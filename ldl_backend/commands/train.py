@@ -71,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deterministic", action="store_true", help="deterministic algorithms only (slower; exact resumes on GPUs)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-tensorboard",
+        action="store_true",
+        help="no TensorBoard event files (written to OUT/tensorboard/ when the tensorboard package is installed)",
+    )
 
 
 def run(arguments: argparse.Namespace, store: ModelStore) -> int:
@@ -108,6 +113,7 @@ def _train(arguments: argparse.Namespace, store: ModelStore, launch: Launch | No
             workers=arguments.workers,
             assets=assets_beside(store),
             progress=not arguments.no_progress,
+            tensorboard=not arguments.no_tensorboard,
             rank=0 if launch is None else launch.rank,
             world_size=1 if launch is None else launch.world_size,
             wrap=None if launch is None else ddp_wrapper(device),
@@ -120,6 +126,8 @@ def _train(arguments: argparse.Namespace, store: ModelStore, launch: Launch | No
         trainer, _ = Trainer.resume(options(descriptor), vgg, arguments.iters, state)
         if main:
             print(f"resuming {out} at iteration {trainer.iteration}", file=sys.stderr)
+            if trainer.resume_warning is not None:
+                print(f"WARNING: {trainer.resume_warning}", file=sys.stderr)
     else:
         if (out / CHECKPOINT_NAME).exists():
             raise LdlError(f"{out} already holds a run", "add --resume to continue it, or choose another --out")

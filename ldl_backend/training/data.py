@@ -225,4 +225,7 @@ def training_loader(
         num_workers=workers,
         worker_init_fn=_worker_init if workers else None,
         prefetch_factor=2 if workers else None,
+        # Without a generator of its own, each iterator draws its (unused: samples are seeded by index) base seed
+        # from torch's global one, and a resumed run, which starts one more iterator, would not continue it exactly.
+        generator=torch.Generator().manual_seed(0),
     )

@@ -4,6 +4,7 @@
 ``LOCAL_RANK`` in their environment. ``Launch.from_environment`` reads them; ``process_group`` joins the group
 (NCCL on CUDA, gloo on the CPU) and leaves it at the end or on an error; ``ddp_wrapper`` wraps G and D in
 ``DistributedDataParallel``, which averages their gradients and keeps their weights equal on every process.
+``gather_to_main`` brings what differs between processes (pair queues, random states) to rank 0 for checkpoints.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+T = TypeVar("T")
 
 ModuleWrapper = Callable[[nn.Module], nn.Module]
 """Wraps a network for training (``ddp_wrapper``); the wrapped module is used for forward passes only."""
@@ -98,3 +102,32 @@ def any_process(flag: bool, device: torch.device) -> bool:
     value = torch.tensor([int(flag)], device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
+
+
+def gather_to_main(value: T) -> list[T] | None:
+    """Every process's ``value`` in rank order on rank 0, None on the others; ``[value]`` in a single-process run.
+
+    A collective: every process must call it, at the same point. ``value`` is pickled (dicts, lists, tuples, plain
+    values and tensors); its tensors travel as CPU copies, so rank 0 never holds another process's GPU tensors
+    (unpickled, they would land on that process's GPU index) and the checkpoint reads back on any machine. Under
+    NCCL the pickled bytes still pass through the GPUs: rank 0 briefly holds world size × the largest value there
+    (a real-world pair queue of 180 is about 300 MB per process).
+    """
+    value = on_cpu(value)
+    if not distributed():
+        return [value]
+    gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+    dist.gather_object(value, gathered, dst=0)
+    return gathered
+
+
+def on_cpu(value: T) -> T:
+    """``value`` with every tensor in it (through dicts, lists and tuples) copied to the CPU; others as they are."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {key: on_cpu(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)):
+        items = [on_cpu(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        return items if isinstance(value, list) else tuple(items)  # type: ignore[return-value]
+    return value

@@ -3,18 +3,22 @@ progress bar, validation, atomic checkpoints (every N iterations, at the end, an
 boundary) and the exported generators.
 
 Files in the run folder: ``config.toml`` (the recipe as run), ``log.csv``, ``validation.csv``, ``samples/``,
-``checkpoint.pt`` and, at the end, ``NAME.safetensors`` / ``NAME-ema.safetensors`` (NAME from the folder's name).
+``checkpoint.pt``, ``tensorboard/`` (when the package is installed; see ``tensorboard_log``) and, at the end,
+``NAME.safetensors`` / ``NAME-ema.safetensors`` (NAME from the folder's name).
 
 Multi-process training (``torchrun``, see ``distributed``): ``TrainerOptions.rank``/``world_size`` give each
 process its share of the sample stream (disjoint samples; together the one-process stream), ``TrainerOptions.wrap``
 wraps G and D in DistributedDataParallel, only rank 0 writes files, logs and validates, the processes wait for each
-other after each checkpoint, and a Ctrl-C on any process stops all of them at the same iteration.
+other after each checkpoint, and a Ctrl-C on any process stops all of them at the same iteration. A checkpoint holds
+every process's pair queue and random states, and each process resumes from its own; a run resumed with another
+number of processes continues the data stream where it stopped, but not exactly (``resume_warning`` says so).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,17 +37,24 @@ from ldl_backend.models.asset_store import AssetStore
 from ldl_backend.models.detection import default_registry
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.storage import write_atomically
-from ldl_backend.training.checkpoint import CHECKPOINT_NAME, RngStates, load_checkpoint, save_checkpoint
+from ldl_backend.training.checkpoint import (
+    CHECKPOINT_NAME,
+    RngStates,
+    load_checkpoint,
+    own_process_state,
+    save_checkpoint,
+)
 from ldl_backend.training.config import TrainingConfig
 from ldl_backend.training.config_file import dump_config, parse_config
 from ldl_backend.training.data import Sample, TrainingSamples, find_training_images, training_loader
-from ldl_backend.training.distributed import ModuleWrapper, any_process, barrier
+from ldl_backend.training.distributed import ModuleWrapper, any_process, barrier, gather_to_main
 from ldl_backend.training.export import export_generator, model_name_for
 from ldl_backend.training.losses import PerceptualLoss
 from ldl_backend.training.networks import build_discriminator
 from ldl_backend.training.pair_queue import PairQueue
 from ldl_backend.training.run_log import RunLog
 from ldl_backend.training.step import GanStep, StepLosses, TrainingBatch
+from ldl_backend.training.tensorboard_log import NOT_INSTALLED, TensorBoardLog, open_tensorboard
 from ldl_backend.training.validation import Validator, load_validation_set
 
 VggFactory = Callable[[tuple[str, ...]], Vgg19Features]
@@ -71,6 +82,7 @@ class TrainerOptions:
     workers: int = 0
     assets: AssetStore | None = None  # NIQE/LPIPS files for validation, when installed
     progress: bool = True
+    tensorboard: bool = True  # event files in RUN/tensorboard/ when the tensorboard package is installed
     # Multi-process training (one process per GPU): this process's rank among ``world_size``. Each rank reads its
     # own share of the sample stream; only rank 0 writes files, logs and validates.
     rank: int = 0
@@ -132,6 +144,10 @@ class Trainer:
                 validation, config.data.scale, options.run_dir, assets, generator.descriptor.size_multiple
             )
         self.iteration = 0
+        # Sample position = offset + iteration × batch × processes. Non-zero only after resuming a checkpoint written
+        # by another number of processes: the stream then goes on where it stopped, no sample read twice or skipped.
+        self._stream_offset = 0
+        self.resume_warning: str | None = None  # set by load_state when the resume cannot be exact
         self._stop_requested = False
 
     # -- resuming ------------------------------------------------------------------------------------------
@@ -156,7 +172,16 @@ class Trainer:
         trainer.load_state(state)
         return trainer, state
 
-    def state(self) -> dict[str, Any]:
+    def state(self, processes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The checkpoint's content. ``processes``: every process's ``process_state()`` in rank order (the trainer
+        gathers them at each checkpoint); None stands for this process's alone, which is right only for a
+        single-process run. Raises ``ValueError`` when the list does not have one entry per process."""
+        processes = [self.process_state()] if processes is None and self.options.world_size == 1 else processes
+        if processes is None or len(processes) != self.options.world_size:
+            given = "none" if processes is None else len(processes)
+            raise ValueError(
+                f"the checkpoint of {self.options.world_size} processes needs each one's state, not {given}"
+            )
         step = self.step
         return {
             "iteration": self.iteration,
@@ -170,10 +195,14 @@ class Trainer:
             "discriminator_scheduler": self.schedulers[1].state_dict(),
             "generator_scaler": step.generator_scaler.state_dict(),
             "discriminator_scaler": step.discriminator_scaler.state_dict(),
-            "queue": None if self.queue is None else self.queue.state_dict(),
-            "sample_position": self.iteration * self.config.data.batch * self.options.world_size,
-            "rng": RngStates.capture().as_dict(),
+            "sample_position": self._sample_position(self.iteration),
+            "world_size": self.options.world_size,
+            "processes": processes,
         }
+
+    def process_state(self) -> dict[str, Any]:
+        """What differs between the processes of a run: this one's pair queue and random states."""
+        return {"queue": None if self.queue is None else self.queue.state_dict(), "rng": RngStates.capture().as_dict()}
 
     def load_state(self, state: dict[str, Any]) -> None:
         step = self.step
@@ -186,10 +215,17 @@ class Trainer:
         self.schedulers[1].load_state_dict(state["discriminator_scheduler"])
         step.generator_scaler.load_state_dict(state["generator_scaler"])
         step.discriminator_scaler.load_state_dict(state["discriminator_scaler"])
-        if self.queue is not None and state["queue"] is not None:
-            self.queue.load_state_dict(state["queue"])
         self.iteration = int(state["iteration"])
-        RngStates.from_dict(state["rng"]).restore()
+        world = self.options.world_size
+        self._stream_offset = int(state["sample_position"]) - self.iteration * self.config.data.batch * world
+        own, self.resume_warning = own_process_state(state, self.options.rank, world, self.config.data.batch)
+        if self.queue is not None and own["queue"] is not None:
+            self.queue.load_state_dict(own["queue"])
+        RngStates.from_dict(own["rng"]).restore()
+
+    def _sample_position(self, iteration: int) -> int:
+        """Where the whole stream (every process's share) stands after ``iteration``."""
+        return self._stream_offset + iteration * self.config.data.batch * self.options.world_size
 
     # -- running -------------------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -219,16 +255,30 @@ class Trainer:
         ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second Ctrl-C interrupts at once without saving.
         """
         end = self.config.run.iterations if until is None else until
-        run = self.config.run
         main = self.options.main_process
         if main:
             self.options.run_dir.mkdir(parents=True, exist_ok=True)
             write_atomically(self.options.run_dir / "config.toml", dump_config(self.config).encode())
         log = RunLog(self.options.run_dir / "log.csv", resume_from=self.iteration) if main else None
-        batch = self.config.data.batch
+        board = self._open_tensorboard() if main else None
+        try:
+            self._run(end, log, board, on_step)
+        finally:
+            if board is not None:
+                board.close()
+
+    def _run(
+        self,
+        end: int,
+        log: RunLog | None,
+        board: TensorBoardLog | None,
+        on_step: Callable[[int, StepLosses], None] | None,
+    ) -> None:
+        run = self.config.run
+        main = self.options.main_process
         world, rank = self.options.world_size, self.options.rank
-        start = self.iteration * batch * world + rank
-        loader = training_loader(self.samples, batch, self.options.workers, start=start, stride=world)
+        start = self._sample_position(self.iteration) + rank
+        loader = training_loader(self.samples, self.config.data.batch, self.options.workers, start=start, stride=world)
         bar = tqdm(total=end, initial=self.iteration, unit="it", disable=not (main and self.options.progress))
         batches: Iterator[Sample] = iter(loader)
         self._stop_requested = False
@@ -243,19 +293,19 @@ class Trainer:
                 if log is not None:
                     log.add(losses)
                     if self.iteration % run.log_interval == 0 or self.iteration == end:
-                        row = log.write(self.iteration, float(self.schedulers[0].get_last_lr()[0]))
+                        row = self._write_row(log, board)
                         bar.set_postfix(_postfix(row), refresh=False)
                 if self.iteration % run.checkpoint_interval == 0:
                     self._save_together()
                     saved_at = self.iteration
                 if self.validator is not None and self.iteration % run.validation_interval == 0:
-                    self._validate(bar)
+                    self._validate(bar, board)
         finally:
             restore()
             bar.close()
             del batches  # stops the worker processes
         if log is not None and log.pending:
-            log.write(self.iteration, float(self.schedulers[0].get_last_lr()[0]))
+            self._write_row(log, board)
         if saved_at != self.iteration:
             self._save_together()
         if self._stop_requested:
@@ -267,10 +317,27 @@ class Trainer:
             self._stop_requested = any_process(self._stop_requested, self.options.device)
         return self._stop_requested
 
+    def _write_row(self, log: RunLog, board: TensorBoardLog | None) -> dict[str, float]:
+        row = log.write(self.iteration, float(self.schedulers[0].get_last_lr()[0]))
+        if board is not None:
+            board.scalars(row)
+        return row
+
+    def _open_tensorboard(self) -> TensorBoardLog | None:
+        if not self.options.tensorboard:
+            return None
+        board = open_tensorboard(self.options.run_dir, resume_from=self.iteration)
+        if board is None:
+            print(NOT_INSTALLED, file=sys.stderr)
+        return board
+
     def _save_together(self) -> None:
-        if self.options.main_process:
-            self.save()
-        barrier()  # no process runs ahead (or exits) while rank 0 writes
+        # A collective, like the barrier: every process hands its pair queue and random states to rank 0, which
+        # writes them all; no process runs ahead (or exits) while rank 0 writes.
+        processes = gather_to_main(self.process_state())
+        if processes is not None:
+            self.save(processes)
+        barrier()
 
     def _catch_interrupts(self) -> Callable[[], None]:
         """Route Ctrl-C to ``request_stop`` (main thread only); returns the function that puts things back."""
@@ -290,9 +357,11 @@ class Trainer:
 
         return restore
 
-    def _validate(self, bar: tqdm[Any]) -> None:
+    def _validate(self, bar: tqdm[Any], board: TensorBoardLog | None) -> None:
         assert self.validator is not None
         means = self.validator(self.step.ema.module, self.iteration)
+        if board is not None:
+            board.validation(self.iteration, means, self.validator.samples_folder(self.iteration))
         shown = ", ".join(
             f"{name} {value}" if isinstance(value, str) else f"{name} {value:.4g}" for name, value in means.items()
         )
@@ -303,9 +372,9 @@ class Trainer:
     def checkpoint_path(self) -> Path:
         return self.options.run_dir / CHECKPOINT_NAME
 
-    def save(self) -> None:
-        """Write the checkpoint (atomically) and export both generators."""
-        save_checkpoint(self.checkpoint_path, self.state())
+    def save(self, processes: list[dict[str, Any]] | None = None) -> None:
+        """Write the checkpoint (atomically) and export both generators (``processes``: as for ``state``)."""
+        save_checkpoint(self.checkpoint_path, self.state(processes))
         self.export()
 
     def export(self) -> tuple[Path, Path]:

@@ -78,6 +78,10 @@ class Validator:
         self.suite: MetricSuite
         self.suite, self.description = build_metric_suite(scale, assets)
 
+    def samples_folder(self, iteration: int) -> Path:
+        """Where the outputs of the validation at ``iteration`` are saved (one PNG per image, by name)."""
+        return self.run_dir / "samples" / f"iter_{iteration:07d}"
+
     @torch.no_grad()
     def __call__(self, generator: nn.Module, iteration: int) -> dict[str, Score]:
         """Upscale every image, save it under ``samples/iter_N/``, append the scores; returns the means."""
@@ -85,7 +89,7 @@ class Validator:
         was_training = generator.training
         generator.eval()
         rows: list[dict[str, Score]] = []
-        folder = self.run_dir / "samples" / f"iter_{iteration:07d}"
+        folder = self.samples_folder(iteration)
         try:
             for image in self.images:
                 lr = torch.from_numpy(image.lr.transpose(2, 0, 1).copy())[None].to(device)

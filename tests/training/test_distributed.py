@@ -1,17 +1,20 @@
 """Multi-process training on the CPU (gloo): two processes running the GAN step under DistributedDataParallel end
 with the same G and D weights; without the GAN term (whose D has batch norm, per process) G equals one process
-stepping on both halves of the batch at once; ``torchrun`` with two
-processes runs ``ldl train`` end to end, and only rank 0 writes the run folder; ``Launch`` reads torchrun's
-environment."""
+stepping on both halves of the batch at once; a two-process run checkpointed and resumed continues exactly on both
+processes (each its own pair queue and random states); ``torchrun`` with two processes runs ``ldl train`` end to
+end, and only rank 0 writes the run folder; ``Launch`` reads torchrun's environment."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import importlib.util
 import os
+import random
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +26,17 @@ from torch.multiprocessing.spawn import spawn
 
 from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
 from ldl_backend.degradations.imresize import imresize_torch
+from ldl_backend.models.detection import default_registry
 from ldl_backend.models.formats.safetensors_file import write_safetensors
+from ldl_backend.models.loading import LoadedModel
 from ldl_backend.training.checkpoint import load_checkpoint
 from ldl_backend.training.config import SYNTHETIC, TrainingConfig
 from ldl_backend.training.distributed import Launch, ddp_wrapper
 from ldl_backend.training.losses import PerceptualLoss
 from ldl_backend.training.networks import build_discriminator
-from ldl_backend.training.step import GanStep, TrainingBatch
+from ldl_backend.training.step import GanStep, StepLosses, TrainingBatch
+from ldl_backend.training.tensorboard_log import TENSORBOARD_FOLDER
+from ldl_backend.training.trainer import Trainer, TrainerOptions
 from ldl_backend.training.vgg_weights import random_vgg19
 from tests.training.photos import write_photos
 
@@ -116,6 +123,83 @@ def _run_rank(rank: int, port: int, outputs: list[str], gan: bool) -> None:
     _step_twice(rank, len(outputs), port, outputs[rank], gan)
 
 
+def _seed_by(value: int) -> None:
+    torch.manual_seed(value)
+    np.random.seed(value)
+    random.seed(value)
+
+
+def _draws() -> list[float]:
+    """What the global generators give next (torch, NumPy, Python): equal only when their states are."""
+    return [*torch.rand(2).tolist(), float(np.random.random()), random.random()]
+
+
+def _train_and_resume(rank: int, port: int, folder: str) -> None:
+    """One process of the resume test: an uninterrupted run to iteration 4 ("straight"), then a run to 2 whose
+    checkpoint a new trainer resumes to 4 ("split"); saves each one's losses, pair queue and next random draws."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        root = Path(folder)
+        base = _config(gan=True)
+        config = dataclasses.replace(
+            base,
+            # A queue of two batches: iterations 1–2 fill it, 3 and 4 train on pairs drawn from each process's own.
+            data=dataclasses.replace(base.data, queue_size=4),
+            loss=dataclasses.replace(base.loss, perceptual=0.0),  # no VGG19 to build in each process
+            run=dataclasses.replace(base.run, iterations=4, log_interval=1, checkpoint_interval=100, seed=1),
+        )
+
+        def options(run: str) -> TrainerOptions:
+            wrap = ddp_wrapper(torch.device("cpu"))
+            return TrainerOptions(root / run, root / "photos", progress=False, rank=rank, world_size=2, wrap=wrap)
+
+        def trainer(run: str) -> Trainer:
+            torch.manual_seed(0)
+            tiny = RRDBNet(RRDBNetConfig(num_block=1, num_feat=16, num_grow_ch=8)).state_dict()
+            made = Trainer(config, LoadedModel(*default_registry().load(tiny)), None, options(run))
+            _seed_by(100 + rank)  # the processes' random streams differ, as they do on GPUs
+            return made
+
+        def record(losses: list[dict[str, float]]) -> Callable[[int, StepLosses], None]:
+            return lambda _, step_losses: losses.append(step_losses.as_dict())
+
+        straight: list[dict[str, float]] = []
+        uninterrupted = trainer("straight")
+        uninterrupted.run(until=4, on_step=record(straight))
+        expected = {"losses": straight[2:], "queue": uninterrupted.process_state()["queue"], "draws": _draws()}
+
+        trainer("split").run(until=2)
+        _seed_by(12345)  # whatever happens between the runs, each process gets its own states back
+        resumed, _ = Trainer.resume(options("split"), None)
+        continued: list[dict[str, float]] = []
+        resumed.run(until=4, on_step=record(continued))
+        got = {"losses": continued, "queue": resumed.process_state()["queue"], "draws": _draws()}
+        torch.save({"expected": expected, "got": got, "warning": resumed.resume_warning}, root / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_a_resumed_two_process_run_continues_exactly_on_every_process(tmp_path: Path) -> None:
+    write_photos(tmp_path / "photos")
+    spawn(_train_and_resume, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{rank}.pt", weights_only=True) for rank in range(2)]
+    for rank, result in enumerate(ranks):
+        expected, got = result["expected"], result["got"]
+        assert result["warning"] is None
+        assert got["losses"] == expected["losses"], f"rank {rank}: iterations 3–4 differ after resuming"
+        for key in ("lq", "gt", "generator"):
+            assert torch.equal(got["queue"][key], expected["queue"][key]), f"rank {rank}: queue {key} differs"
+        assert got["draws"] == expected["draws"], f"rank {rank}: random states differ after resuming"
+    # The processes hold different pairs and random states, so restoring rank 0's everywhere could not pass.
+    assert not torch.equal(ranks[0]["got"]["queue"]["gt"], ranks[1]["got"]["queue"]["gt"])
+    assert ranks[0]["got"]["draws"] != ranks[1]["got"]["draws"]
+    state = load_checkpoint(tmp_path / "split" / "checkpoint.pt")
+    assert state["world_size"] == 2 and len(state["processes"]) == 2
+
+
 def test_torchrun_trains_with_two_processes_and_rank_0_writes(tmp_path: Path) -> None:
     torch.manual_seed(0)
     init = tmp_path / "tiny.safetensors"
@@ -161,13 +245,17 @@ def test_torchrun_trains_with_two_processes_and_rank_0_writes(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("training synthetic") == 1  # rank 0 alone reports
     assert "2 processes (DistributedDataParallel)" in done.stdout
+    with_tensorboard = importlib.util.find_spec("tensorboard") is not None
     assert sorted(path.name for path in run.iterdir()) == [
         "checkpoint.pt",
         "config.toml",
         "log.csv",
         "run-ema.safetensors",
         "run.safetensors",
+        *([TENSORBOARD_FOLDER] if with_tensorboard else []),
     ]
+    if with_tensorboard:  # one event file: rank 0's
+        assert len(list((run / TENSORBOARD_FOLDER).iterdir())) == 1
     with (run / "log.csv").open() as stream:
         assert [int(row["iteration"]) for row in csv.DictReader(stream)] == [1, 2, 3]
     state = load_checkpoint(run / "checkpoint.pt")

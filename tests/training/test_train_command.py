@@ -1,10 +1,12 @@
 """``ldl train`` end to end on real photo crops with a tiny RRDBNet file and a random VGG19: each preset runs 3
-iterations and leaves the log, a checkpoint and importable models; ``--resume`` continues to iteration 5; missing
-data, a bad starting model and missing VGG19 weights give errors that say what to do."""
+iterations and leaves the log, TensorBoard events (when installed), a checkpoint and importable models; ``--resume``
+(with ``--no-tensorboard``) continues to iteration 5; missing data, a bad starting model and missing VGG19 weights
+give errors that say what to do."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from ldl_backend.errors import LdlError
 from ldl_backend.models.formats.safetensors_file import write_safetensors
 from ldl_backend.training.checkpoint import load_checkpoint
 from ldl_backend.training.config import PresetName
+from ldl_backend.training.tensorboard_log import TENSORBOARD_FOLDER
 from tests.training.photos import write_photos
 
 
@@ -58,10 +61,14 @@ def test_each_preset_trains_checkpoints_exports_and_resumes(
     exported = run / f"run-{preset}-ema.safetensors"
     assert exported.is_file() and (run / f"run-{preset}.safetensors").is_file()
     assert main(["models", "import", str(exported)]) == 0
+    events = run / TENSORBOARD_FOLDER
+    assert events.is_dir() == (importlib.util.find_spec("tensorboard") is not None)
+    written = sorted(events.iterdir()) if events.is_dir() else []
 
-    assert _train(*common, "--resume", "--iters", "5") == 0
+    assert _train(*common, "--resume", "--iters", "5", "--no-tensorboard") == 0
     assert "resuming" in capsys.readouterr().err
     assert _iterations(run) == [1, 2, 3, 4, 5]
+    assert (sorted(events.iterdir()) if events.is_dir() else []) == written  # no event file from the resume
     assert load_checkpoint(run / "checkpoint.pt")["iteration"] == 5
     # Starting over in a used folder is refused rather than overwriting the run.
     assert _train(*common, "--init", str(tiny_model_file), "--iters", "3") == 2

@@ -1,6 +1,8 @@
 """The trainer on real photo crops with a tiny RRDBNet (2 blocks, 16 features) and a random VGG19: the CSV log,
 checkpoints, validation samples, a stop request that saves at an iteration boundary, and a resumed run whose next
-iteration gives bit-identical losses; the exported EMA model imports into a store and upscales."""
+iteration gives bit-identical losses and random draws (also from a format-1 checkpoint); a checkpoint of two
+processes resumed by one continues the sample stream, with a warning; the exported EMA model imports into a store
+and upscales."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import copy
 import csv
 import dataclasses
 import functools
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from ldl_backend.models.detection import default_registry
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import models_root
+from ldl_backend.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from ldl_backend.training.config import REALWORLD, SYNTHETIC, TrainingConfig
 from ldl_backend.training.run_log import COLUMNS
 from ldl_backend.training.step import StepLosses
@@ -111,21 +115,60 @@ def test_realworld_run_logs_checkpoints_validates_and_resumes_exactly(tmp_path: 
     assert any(not torch.equal(ema[k], v) for k, v in resumed.generator.state_dict().items())
 
 
-def test_checkpoint_and_resume_give_identical_next_losses(tmp_path: Path, deterministic: None) -> None:
+def _draws() -> list[float]:
+    """What the global generators give next (torch, NumPy, Python): equal only when their states are."""
+    return [*torch.rand(2).tolist(), float(np.random.random()), random.random()]
+
+
+def _as_format_1(path: Path) -> None:
+    # The layout before per-process states: rank 0's queue and random states at the top, no world size.
+    state = torch.load(path, weights_only=True)
+    [own] = state.pop("processes")
+    del state["world_size"]
+    torch.save({**state, "format": 1, "queue": own["queue"], "rng": own["rng"]}, path)
+
+
+@pytest.mark.parametrize("written_as", ["current", "format-1"])
+def test_checkpoint_and_resume_give_identical_next_losses(written_as: str, tmp_path: Path, deterministic: None) -> None:
     """Synthetic recipe: a run saved at iteration 1 and resumed in a new trainer matches the uninterrupted run."""
     config = _config(SYNTHETIC)
     straight: list[StepLosses] = []
+    np.random.seed(7)
+    random.seed(7)
     Trainer(config, _generator(), _vgg, _options(tmp_path, "straight")).run(
         until=2, on_step=lambda _, losses: straight.append(losses)
     )
+    straight_draws = _draws()
+    np.random.seed(7)
+    random.seed(7)
     first = Trainer(config, _generator(), _vgg, _options(tmp_path, "split"))
     first.run(until=1)
+    if written_as == "format-1":
+        _as_format_1(first.checkpoint_path)
     torch.manual_seed(12345)  # whatever happens between the runs, the checkpoint's RNG states come back
     np.random.seed(99)
+    random.seed(99)
     resumed, _ = Trainer.resume(_options(tmp_path, "split"), _vgg)
+    assert resumed.resume_warning is None
     continued: list[StepLosses] = []
     resumed.run(until=2, on_step=lambda _, losses: continued.append(losses))
     assert continued == straight[1:]
+    assert _draws() == straight_draws
+
+
+def test_a_two_process_checkpoint_resumed_by_one_goes_on_where_the_stream_stopped(tmp_path: Path) -> None:
+    config = _config(SYNTHETIC)
+    trainer = Trainer(config, _generator(), _vgg, _options(tmp_path))
+    trainer.run(until=1)
+    # As if two processes had written it: both shares of iteration 1 (2 × batch 2) were read.
+    state = load_checkpoint(trainer.checkpoint_path)
+    own = trainer.process_state()
+    two = {**state, "world_size": 2, "processes": [state["processes"][0], own], "sample_position": 4}
+    torch.save(two, trainer.checkpoint_path)
+    resumed, _ = Trainer.resume(_options(tmp_path), _vgg)
+    assert resumed.resume_warning is not None and "2 process(es) and this run has 1" in resumed.resume_warning
+    resumed.run(until=2)
+    assert load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)["sample_position"] == 4 + 2
 
 
 def test_a_stop_request_saves_at_the_iteration_boundary(tmp_path: Path) -> None:
