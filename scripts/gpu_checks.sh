@@ -40,7 +40,7 @@ for name in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry")
 PY
 for precision in bf16 fp32; do
     step $python -m ldl_backend.cli train --preset realworld --data "$scratch/photos" --init realesrgan-x4plus \
-        --vgg random --out "$scratch/run_$precision" --iters 60 --batch 12 --patch 256 --workers 8 \
+        --vgg random --out "$scratch/run_$precision" --iters 40 --batch 12 --patch 256 --workers 8 \
         --device cuda --precision "$precision" --log-every 20 --no-progress 2>&1 | tail -5
     tail -3 "$scratch/run_$precision/log.csv"
 done 2>&1 | tee "$out/train_cli.txt"
