@@ -69,10 +69,11 @@ def test_the_default_on_cuda_is_fp16() -> None:
 
 @pytest.fixture
 def memory_cap() -> Iterator[None]:
-    """Caps this process's CUDA allocations at 64 MiB (the allocator raises ``torch.OutOfMemoryError`` above)."""
+    """Caps this process's CUDA allocations at 64 MiB above what it holds now (other tests' models stay on the GPU);
+    the allocator raises ``torch.OutOfMemoryError`` beyond."""
     torch.cuda.empty_cache()
     total = torch.cuda.get_device_properties(0).total_memory
-    torch.cuda.set_per_process_memory_fraction((64 << 20) / total)
+    torch.cuda.set_per_process_memory_fraction((torch.cuda.memory_reserved() + (64 << 20)) / total)
     yield
     torch.cuda.set_per_process_memory_fraction(1.0)
     torch.cuda.empty_cache()
