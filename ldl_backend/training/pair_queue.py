@@ -6,6 +6,10 @@ while the queue fills, each incoming batch is stored and also returned unchanged
 shuffled, its first B pairs are returned and replaced by the incoming batch. The size must be a multiple of the
 batch size. The shuffle draws from the queue's own seeded generator (Real-ESRGAN uses the global one), so a run
 is reproducible and the queue's state can be checkpointed.
+
+The shuffle permutes a slot map, not the stored pairs: the queue's order is ``stored[slots]``, so an exchange moves
+only the B pairs that leave and enter (Real-ESRGAN's indexing copies the whole queue, 300 MB per iteration for the
+real-world recipe's 180 pairs of 256-pixel GT and GT').
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class PairQueue:
         self._generator = torch.Generator().manual_seed(seed)
         self._lq: torch.Tensor | None = None
         self._gt: torch.Tensor | None = None
+        self._slots = torch.arange(size)  # queue position → storage row
         self._filled = 0
 
     @property
@@ -48,20 +53,25 @@ class PairQueue:
             self._gt[self._filled : self._filled + batch] = gt
             self._filled += batch
             return lq, gt
-        order = torch.randperm(self.size, generator=self._generator).to(self._lq.device)
-        self._lq = self._lq[order]
-        self._gt = self._gt[order]
-        out_lq = self._lq[:batch].clone()
-        out_gt = self._gt[:batch].clone()
-        self._lq[:batch] = lq
-        self._gt[:batch] = gt
+        order = torch.randperm(self.size, generator=self._generator)
+        self._slots = self._slots[order]
+        leaving = self._slots[:batch].to(self._lq.device)
+        out_lq = self._lq[leaving]  # advanced indexing copies: the rows can be overwritten below
+        out_gt = self._gt[leaving]
+        self._lq[leaving] = lq
+        self._gt[leaving] = gt
         return out_lq, out_gt
 
     def state_dict(self) -> dict[str, Any]:
-        return {"lq": self._lq, "gt": self._gt, "filled": self._filled, "generator": self._generator.get_state()}
+        """The pairs in queue order (the slot map is not saved), the fill level and the generator's state."""
+        slots = self._slots
+        lq = None if self._lq is None else self._lq[slots.to(self._lq.device)]
+        gt = None if self._gt is None else self._gt[slots.to(self._gt.device)]
+        return {"lq": lq, "gt": gt, "filled": self._filled, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._lq = None if state["lq"] is None else state["lq"].clone()
         self._gt = None if state["gt"] is None else state["gt"].clone()
+        self._slots = torch.arange(self.size)
         self._filled = int(state["filled"])
         self._generator.set_state(state["generator"])

@@ -54,3 +54,33 @@ def test_sizes_are_checked() -> None:
     queue.exchange(*_batch(0))
     with pytest.raises(ValueError, match="differ"):
         queue.exchange(torch.zeros(2, 3, 4, 4), torch.zeros(2, 3, 16, 16))
+
+
+class _CopyingQueue:
+    """The queue as Real-ESRGAN writes it: the stored pairs themselves are shuffled at every exchange."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.generator = size, torch.Generator().manual_seed(seed)
+        self.lq: list[torch.Tensor] = []
+        self.gt: list[torch.Tensor] = []
+
+    def exchange(self, lq: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if len(self.lq) < self.size:
+            self.lq += list(lq)
+            self.gt += list(gt)
+            return lq, gt
+        order = torch.randperm(self.size, generator=self.generator).tolist()
+        self.lq, self.gt = [self.lq[i] for i in order], [self.gt[i] for i in order]
+        out = torch.stack(self.lq[: len(lq)]), torch.stack(self.gt[: len(gt)])
+        self.lq[: len(lq)], self.gt[: len(gt)] = list(lq), list(gt)
+        return out
+
+
+def test_the_slot_map_gives_the_order_of_a_queue_that_moves_its_pairs() -> None:
+    queue, reference = PairQueue(8, seed=5), _CopyingQueue(8, seed=5)
+    for start in range(0, 60, 4):
+        batch = _batch(start, size=4)
+        got, expected = queue.exchange(*batch), reference.exchange(*batch)
+        assert _ids(got[0]) == _ids(expected[0]) and _ids(got[1]) == _ids(expected[1])
+    state = queue.state_dict()
+    assert _ids(state["lq"]) == _ids(torch.stack(reference.lq))  # saved in queue order
