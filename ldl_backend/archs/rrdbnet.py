@@ -16,6 +16,7 @@ from torch import nn
 from torch.jit._trace import is_tracing
 from torch.nn import functional as F
 
+from ldl_backend.archs import dense_concat_free
 from ldl_backend.archs.subpixel import PhaseKernels, nearest_double_then_conv
 
 # The network always upsamples ×4 after its body; scales 1 and 2 fold space into channels first.
@@ -80,6 +81,9 @@ class ResidualDenseBlock(nn.Module):
         self.conv5 = nn.Conv2d(num_feat + 4 * num_grow_ch, num_feat, 3, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = None if is_tracing() else dense_concat_free.working_dtype(x)
+        if dtype is not None:
+            return dense_concat_free.dense_block(self, x, dtype)
         # In place where autograd is off: fewer large allocations, measurably faster on CPU.
         inplace = not torch.is_grad_enabled()
         x1 = F.leaky_relu(self.conv1(x), _SLOPE, inplace)

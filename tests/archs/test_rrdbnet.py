@@ -1,5 +1,6 @@
 """RRDBNet's inference path: the upsampling convolutions folded to the input's resolution (``subpixel``) and run
-in row strips equal the plain training-form forward pass."""
+in row strips, and the dense blocks without concatenations on the CPU (``dense_concat_free``), equal the plain
+training-form forward pass."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
+from ldl_backend.archs.dense_concat_free import dense_block, working_dtype
+from ldl_backend.archs.rrdbnet import ResidualDenseBlock, RRDBNet, RRDBNetConfig
 from ldl_backend.archs.subpixel import PhaseKernels, nearest_double_then_conv
 
 
@@ -60,3 +62,28 @@ def test_inference_path_equals_the_training_form(scale: int) -> None:
         inference_cl = network.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))  # pyright: ignore[reportCallIssue]
     torch.testing.assert_close(inference, training_form, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(inference_cl, training_form, atol=1e-5, rtol=1e-5)
+
+
+def test_the_concatenation_free_dense_block_equals_the_plain_one() -> None:
+    torch.manual_seed(1)
+    block = ResidualDenseBlock(16, 8).eval().to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
+    x = torch.randn(2, 16, 11, 13).contiguous(memory_format=torch.channels_last)
+    with torch.enable_grad():
+        plain = block(x).detach()  # autograd on: the plain block
+    with torch.inference_mode():
+        # fp32 is exact up to summation order; bf16 within its rounding of the partial sums.
+        torch.testing.assert_close(dense_block(block, x, torch.float32), plain, atol=1e-5, rtol=1e-5)
+        assert working_dtype(x) is None  # fp32 inference keeps the plain block (as fast there)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert working_dtype(x) == torch.bfloat16
+            fast = block(x)
+        assert fast.dtype == torch.bfloat16
+        torch.testing.assert_close(fast.float(), plain, atol=0.05, rtol=0.02)
+        assert working_dtype(x.contiguous()) is None  # NCHW: the plain block
+
+
+def test_the_concatenation_free_block_is_not_used_for_training() -> None:
+    x = torch.randn(1, 16, 8, 8).contiguous(memory_format=torch.channels_last).bfloat16()
+    with torch.inference_mode():
+        assert working_dtype(x) == torch.bfloat16
+    assert working_dtype(x) is None  # autograd on
