@@ -16,8 +16,9 @@ On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor 
   global blend of the same mean weight; "kept" = the share of pixels where the mask keeps the detail untouched;
 - cost: seconds of each reference and of the map on one crop, relative to the upscale, through the engine.
 
-``--training-map``: the training-form map (``refined_artifact_map``, box filters) against the paper's unfold
-formulation on a size×size batch: time, and peak memory above the inputs, each measured in its own process.
+``--training-map``: the training-form map (``refined_artifact_map``, box filters) against two unfold formulations
+on a size×size batch: LDL's released code (a strided window view) and the im2col form that copies every window;
+time, and peak memory above the inputs, each measured in its own process.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def costs(crop: PhotoCrop, model_name: str, store: ModelStore, repeats: int) -> 
 
 
 def _unfold_map(hr, sr, window: int = 7):
-    """LDL's formulation as published: unfold every window (window² copies of the residual)."""
+    """LDL's released code: a strided view of every window (``Tensor.unfold``), reduced without copying in the
+    forward pass; autograd's backward materialises window² gradients."""
     import torch
     from torch.nn import functional as F
 
@@ -151,6 +153,18 @@ def _unfold_map(hr, sr, window: int = 7):
     pad = window // 2
     windows = F.pad(residual, (pad, pad, pad, pad), mode="reflect").unfold(2, window, 1).unfold(3, window, 1)
     local = torch.var(windows, dim=(-1, -2), unbiased=True)
+    return residual.var(dim=(-1, -2, -3), keepdim=True) ** 0.2 * local
+
+
+def _im2col_map(hr, sr, window: int = 7):
+    """The formulation the issue describes: every window unfolded into columns (``F.unfold``), window² copies of
+    the residual, 49× its memory for 7×7."""
+    from torch.nn import functional as F
+
+    residual = (hr - sr).abs().sum(dim=1, keepdim=True)
+    pad = window // 2
+    columns = F.unfold(F.pad(residual, (pad, pad, pad, pad), mode="reflect"), window)  # N × window² × H·W
+    local = columns.var(dim=1, unbiased=True).view_as(residual)
     return residual.var(dim=(-1, -2, -3), keepdim=True) ** 0.2 * local
 
 
@@ -169,7 +183,7 @@ def training_map_child(method: str, size: int, backward: bool) -> None:
     generator = torch.Generator().manual_seed(0)
     hr = torch.rand(1, 3, size, size, generator=generator)
     sr = (hr + 0.1 * torch.randn(1, 3, size, size, generator=generator)).requires_grad_(backward)
-    compute = refined_artifact_map if method == "box" else _unfold_map
+    compute = {"box": refined_artifact_map, "unfold": _unfold_map, "im2col": _im2col_map}[method]
 
     def run(hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
         # Training: the map weights an L1 loss on the output and the gradient flows through it into sr.
@@ -188,26 +202,30 @@ def training_map_child(method: str, size: int, backward: bool) -> None:
 
 def training_map_comparison(size: int) -> None:
     print(f"training-form map, 1×3×{size}×{size}, 2 threads (peak memory above the inputs, each in its own process)")
+    names = {"box": "box filters", "unfold": "unfold view", "im2col": "im2col"}
     for backward in (False, True):
         results = {}
-        for method in ("box", "unfold"):
+        for method in names:
             command = [sys.executable, __file__, "--training-map-child", method, "--size", str(size)]
             command += ["--backward"] if backward else []
             seconds, peak, total = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
             results[method] = (float(seconds), int(peak), float(total))
-        (box_s, box_peak, box_sum), (unfold_s, unfold_peak, unfold_sum) = results["box"], results["unfold"]
-        relative = abs(box_sum - unfold_sum) / abs(unfold_sum)
         print(f"{'forward + backward (training)' if backward else 'forward only'}:")
-        print(f"  box filters   {box_s:7.3f} s  {box_peak / 2**20:8.1f} MiB")
-        print(f"  unfold        {unfold_s:7.3f} s  {unfold_peak / 2**20:8.1f} MiB")
-        ratios = f"{unfold_s / box_s:7.1f}×  {unfold_peak / max(box_peak, 1):7.1f}×"
-        print(f"  unfold / box  {ratios}  (maps agree to {relative:.1e})")
+        box_s, box_peak, box_sum = results["box"]
+        for method, label in names.items():
+            seconds, peak, total = results[method]
+            line = f"  {label:12s} {seconds:7.3f} s  {peak / 2**20:8.1f} MiB"
+            if method != "box":
+                relative = abs(box_sum - total) / abs(total)
+                line += f"   box is {seconds / box_s:5.1f}× faster, {peak / max(box_peak, 1):5.1f}× less memory"
+                line += f" (maps agree to {relative:.1e})"
+            print(line)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--training-map", action="store_true", help="box filters vs unfold for the training map")
-    parser.add_argument("--training-map-child", choices=["box", "unfold"], help=argparse.SUPPRESS)
+    parser.add_argument("--training-map-child", choices=["box", "unfold", "im2col"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1024, help="side of the --training-map input")
     parser.add_argument("--backward", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
