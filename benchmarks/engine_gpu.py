@@ -11,15 +11,13 @@ precision; the GPU's peak allocated memory; and each precision's difference from
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from device_timing import median_seconds
 
 from ldl_backend.engine.device import ComputeTarget, Precision
 from ldl_backend.engine.files import FileJob, upscale_file
@@ -28,25 +26,6 @@ from ldl_backend.imageio import ImageData, read_image, write_image
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import models_root
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def _median_seconds(work: Callable[[], object], repeats: int, device: torch.device) -> float:
-    work()  # warm-up: cuDNN algorithm choice, allocator
-    times = []
-    for _ in range(repeats):
-        _synchronize(device)
-        started = time.perf_counter()
-        work()
-        _synchronize(device)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -75,12 +54,12 @@ def main() -> None:
             job = FileJob(source, Path(folder) / f"out_{precision.value}.png", overwrite=True)
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
-            seconds = _median_seconds(lambda j=job, e=engine: upscale_file(j, e), arguments.repeats, device)
+            seconds = median_seconds(lambda j=job, e=engine: upscale_file(j, e), arguments.repeats, device)
             peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else float("nan")
             outputs[precision] = read_image(job.destination).colour.astype(np.float32)
             chw = photo.astype(np.float32) / 255
             target = ComputeTarget(device, precision)
-            plain = _median_seconds(lambda t=target, c=chw: run_untiled(model, c, t), arguments.repeats, device)
+            plain = median_seconds(lambda t=target, c=chw: run_untiled(model, c, t), arguments.repeats, device)
             print(
                 f"  {precision.value}: engine end to end {seconds:6.3f} s = {output_mp / seconds:6.2f} MP/s "
                 f"(tile {engine.settings.tile}, peak GPU {peak:6.0f} MiB); untiled network {plain:6.3f} s "

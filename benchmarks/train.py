@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from device_timing import median_seconds
 from PIL import Image
 from skimage import data as skimage_data
 
@@ -38,26 +36,6 @@ from ldl_backend.training.losses import PerceptualLoss, artifact_loss
 from ldl_backend.training.networks import build_discriminator
 from ldl_backend.training.step import GanStep, TrainingBatch
 from ldl_backend.training.vgg_weights import random_vgg19
-
-
-def _synchronize(device: torch.device) -> None:
-    # GPU work is queued: time it only once it has finished.
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def _median_seconds(action: Callable[[], object], repeats: int, device: torch.device) -> float:
-    action()  # warm-up: allocations, oneDNN primitive caches, cuDNN algorithm choice
-    times: list[float] = []
-    for _ in range(repeats):
-        _synchronize(device)
-        start = time.perf_counter()
-        action()
-        _synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -84,7 +62,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(skimage_data.astronaut()).save(folder / "astronaut.png")
         samples = TrainingSamples(find_training_images(folder, config.data.source), config.data, seed=0)
-        sample_seconds = _median_seconds(lambda: samples[0], arguments.steps, torch.device("cpu"))
+        sample_seconds = median_seconds(lambda: samples[0], arguments.steps, torch.device("cpu"))
         first = [samples[i] for i in range(arguments.batch)]
         lq, gt, sharp = (torch.stack(items).to(device) for items in zip(*first, strict=True))
     batch = TrainingBatch(lq, gt, sharp)
@@ -93,7 +71,7 @@ def main() -> None:
     discriminator = build_discriminator(config).to(device)
     perceptual = PerceptualLoss(random_vgg19(config.perceptual.layers), config.perceptual).to(device)
     step = GanStep(config, generator, discriminator, perceptual, precision=precision)
-    step_seconds = _median_seconds(lambda: step(batch), arguments.steps, device)
+    step_seconds = median_seconds(lambda: step(batch), arguments.steps, device)
 
     sr = generator(lq).detach()
     with torch.no_grad():
@@ -109,8 +87,8 @@ def main() -> None:
         with torch.no_grad(), torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             step.ema.module(lq)
 
-    map_seconds = _median_seconds(artifact_term, arguments.steps * 4, device)
-    ema_seconds = _median_seconds(ema_forward, arguments.steps, device)
+    map_seconds = median_seconds(artifact_term, arguments.steps * 4, device)
+    ema_seconds = median_seconds(ema_forward, arguments.steps, device)
 
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
     print(f"torch {torch.__version__}, {device} ({where}), {arguments.precision}")
