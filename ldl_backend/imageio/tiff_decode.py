@@ -58,7 +58,7 @@ def read_tiff_header(tiff: tifffile.TiffFile) -> TiffHeader:
     page = tiff.pages.first
     photometric = page.photometric
     samples = page.samplesperpixel
-    depth = page.bitspersample
+    depth = _bit_depth(page.bitspersample)
     is_gray = photometric == _PHOTOMETRIC.MINISBLACK and depth > 1
     simple = (is_gray or photometric == _PHOTOMETRIC.RGB) and page.dtype is not None and depth in (8, 16, 32, 64)
     if simple:
@@ -96,6 +96,15 @@ def read_tiff_header(tiff: tifffile.TiffFile) -> TiffHeader:
         icc_profile=bytes(icc_tag.value) if icc_tag is not None and icc_tag.value else None,
         dpi=_dpi(page.tags),
     )
+
+
+def _bit_depth(value: int | tuple[int, ...]) -> int:
+    """The one bit depth of all samples. tifffile gives a tuple when the file lists different ones per sample
+    (seen in damaged files), which no decoder here reads: ValueError, reported as an unreadable TIFF."""
+    depths = set(value) if isinstance(value, tuple) else {value}
+    if len(depths) != 1:
+        raise ValueError(f"its samples have different bit depths {value}")
+    return int(depths.pop())
 
 
 def decode_tiff_pixels(tiff: tifffile.TiffFile, header: TiffHeader) -> tuple[np.ndarray, np.ndarray | None]:

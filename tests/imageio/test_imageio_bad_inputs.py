@@ -210,3 +210,18 @@ def test_no_file_is_left_open(tmp_path: Path) -> None:
         except ImageFileError:
             pass
     assert sum(1 for _ in descriptors.iterdir()) == before
+
+
+def test_tiff_with_samples_of_different_bit_depths_is_refused(tmp_path: Path) -> None:
+    """Found by the server's fuzz test: one flipped bit in BitsPerSample (8, 8, 8) → (9, 8, 8) raised a TypeError."""
+    path = tmp_path / "mixed.tif"
+    tifffile.imwrite(path, gradient(16, 16, 3, np.uint8), photometric="rgb")
+    with tifffile.TiffFile(path) as tiff:
+        offset = tiff.pages.first.tags["BitsPerSample"].valueoffset
+    data = bytearray(path.read_bytes())
+    assert data[offset : offset + 6] == struct.pack("<3H", 8, 8, 8)
+    data[offset] ^= 1
+    path.write_bytes(bytes(data))
+    _expect_bad_image(path, "bit depths")
+    with pytest.raises(ImageFileError):
+        probe_image(path)
