@@ -182,7 +182,7 @@ def _probe_tiff(stream: BinaryIO, name: str) -> Probe:
     try:
         with tifffile.TiffFile(stream) as tiff:
             header = read_tiff_header(tiff)
-    except DECODE_ERRORS as error:
+    except (*DECODE_ERRORS, TypeError) as error:  # damaged tags hold tuples where one number belongs
         raise ImageFileError(f"{name} is not a readable TIFF: {error}", DAMAGED_HINT) from error
     width, height = oriented_size(header.width, header.height, header.orientation)
     info = ImageInfo(width, height, "TIFF", header.mode, header.bit_depth, header.has_alpha, header.channels)

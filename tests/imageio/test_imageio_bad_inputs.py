@@ -225,3 +225,9 @@ def test_tiff_with_samples_of_different_bit_depths_is_refused(tmp_path: Path) ->
     _expect_bad_image(path, "bit depths")
     with pytest.raises(ImageFileError):
         probe_image(path)
+
+
+def test_tiff_with_a_malformed_orientation_tag_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "orientation.tif"
+    tifffile.imwrite(path, gradient(8, 8, 3, np.uint8), photometric="rgb", extratags=[(274, "H", 2, (1, 1), False)])
+    _expect_bad_image(path, "TIFF")
