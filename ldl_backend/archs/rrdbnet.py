@@ -127,10 +127,11 @@ class RRDBNet(nn.Module):
         feat = self.conv_first(feat)
         feat = feat + self.conv_body(self.body(feat))
         # Inference: the upsampling convolutions run at the lower resolution with folded kernels (same maths, 4/9
-        # of the multiplications). Training and export keep the plain form.
+        # of the multiplications). Training and export keep the plain form, and so does MPS, where the strided
+        # interleave has not been checked on hardware.
         exporting = is_tracing() or torch.onnx.is_in_onnx_export()
         folded = None
-        if not torch.is_grad_enabled() and not exporting:
+        if not torch.is_grad_enabled() and not exporting and feat.device.type in ("cpu", "cuda"):
             folded = (PhaseKernels.of(self.conv_up1), PhaseKernels.of(self.conv_up2))
         rows = feat.shape[-2]
         if self.training or exporting or rows <= 2 * _STRIP_ROWS:
