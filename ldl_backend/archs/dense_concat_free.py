@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 _SLOPE = 0.2
 _RESIDUAL_SCALE = 0.2
-_ONE = [1, 1]
+# The block's convolutions are all 3×3 with padding, stride and dilation 1.
+_PADDING = _STRIDE = _DILATION = [1, 1]
 
 
 def _fused_ops_present() -> bool:
@@ -62,12 +63,12 @@ def dense_block(block: ResidualDenseBlock, x: torch.Tensor, dtype: torch.dtype) 
         kernels = [piece.contiguous(memory_format=torch.channels_last) for piece in pieces]
         bias = None if bias is None else bias.to(dtype)
         total = torch.ops.mkldnn._convolution_pointwise(
-            features[0], kernels[0], bias, _ONE, _ONE, _ONE, 1, "none", [], None
+            features[0], kernels[0], bias, _PADDING, _STRIDE, _DILATION, 1, "none", [], None
         )
         for feature, kernel in zip(features[1:], kernels[1:], strict=True):
             # total += conv(feature, kernel), fused: oneDNN adds into ``total`` as it writes.
             torch.ops.mkldnn._convolution_pointwise_.binary(
-                total, feature, kernel, None, _ONE, _ONE, _ONE, 1, "add", 1.0, None, [], None
+                total, feature, kernel, None, _PADDING, _STRIDE, _DILATION, 1, "add", 1.0, None, [], None
             )
         features.append(total if last else F.leaky_relu(total, _SLOPE, inplace=True))
     return features[-1].add_(x)
