@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,9 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 T = TypeVar("T")
+
+# Far longer than the worker needs to free a finished collective (microseconds), short beside a training run.
+_SETTLE_SECONDS = 0.2
 
 ModuleWrapper = Callable[[nn.Module], nn.Module]
 """Wraps a network for training (``ddp_wrapper``); the wrapped module is used for forward passes only."""
@@ -69,8 +73,21 @@ def process_group(device: torch.device) -> Iterator[None]:
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(hours=1))
     try:
         yield
+        settle()
     finally:
         dist.destroy_process_group()
+
+
+def settle() -> None:
+    """Let the process group's worker finish its clean-up before the group is destroyed (after a normal end).
+
+    Gloo's worker thread frees finished collectives itself; freeing one that held Python tensors (a checkpoint's
+    ``gather_object``, which the barrier after it refers to) needs the GIL. Destroying the group joins that thread
+    while holding the GIL, so a free still pending then deadlocks (seen once in the two-process tests). A last
+    barrier runs every queued collective; the pause after it, without the GIL, lets the worker free them."""
+    if distributed():
+        dist.barrier()
+        time.sleep(_SETTLE_SECONDS)
 
 
 def ddp_wrapper(device: torch.device) -> ModuleWrapper:

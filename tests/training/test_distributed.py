@@ -31,7 +31,7 @@ from ldl_backend.models.formats.safetensors_file import write_safetensors
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.training.checkpoint import load_checkpoint
 from ldl_backend.training.config import SYNTHETIC, TrainingConfig
-from ldl_backend.training.distributed import Launch, ddp_wrapper
+from ldl_backend.training.distributed import Launch, ddp_wrapper, settle
 from ldl_backend.training.losses import PerceptualLoss
 from ldl_backend.training.networks import build_discriminator
 from ldl_backend.training.step import GanStep, StepLosses, TrainingBatch
@@ -83,6 +83,7 @@ def _step_twice(rank: int, world_size: int, port: int, out: str, gan: bool) -> N
         for _ in range(2):
             step(share)
         torch.save({"generator": generator.state_dict(), "discriminator": discriminator.state_dict()}, out)
+        settle()
     finally:
         dist.destroy_process_group()
 
@@ -178,6 +179,7 @@ def _train_and_resume(rank: int, port: int, folder: str) -> None:
         resumed.run(until=4, on_step=record(continued))
         got = {"losses": continued, "queue": resumed.process_state()["queue"], "draws": _draws()}
         torch.save({"expected": expected, "got": got, "warning": resumed.resume_warning}, root / f"rank{rank}.pt")
+        settle()
     finally:
         dist.destroy_process_group()
 
