@@ -1,4 +1,4 @@
-"""The one place the plugin imports the client library from.
+"""The one place the plugin imports the client library from: every name of the client's ``__all__``.
 
 Installed, the client is a copy inside this package (``ldl_krita/ldl_client``, put there by ``installer/install.py``);
 in the repository it is ``ldl_backend.client``, so the unit tests run against the same code.
@@ -10,73 +10,10 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 # Checked rather than caught: an ImportError inside the copied client must surface, not fall through. The type
-# checker reads the repository's client (the copy is the same code).
+# checker reads the repository's client (the copy is the same code). The client's ``__all__`` is the list of names.
 if not TYPE_CHECKING and find_spec(".ldl_client", __package__) is not None:
-    from .ldl_client import (
-        MAX_TILE,
-        MIN_TILE,
-        PRECISIONS,
-        Client,
-        ClientError,
-        ConnectSettings,
-        Health,
-        JobInfo,
-        JobState,
-        LayerName,
-        ModelInfo,
-        RawImage,
-        ServerError,
-        SubmitOptions,
-        connect,
-        describe_seconds,
-        dump_rates,
-        estimate_seconds,
-        learn,
-        load_rates,
-    )
+    from .ldl_client import *  # noqa: F403
+    from .ldl_client import __all__ as __all__
 else:
-    from ldl_backend.client import (
-        MAX_TILE,
-        MIN_TILE,
-        PRECISIONS,
-        Client,
-        ClientError,
-        ConnectSettings,
-        Health,
-        JobInfo,
-        JobState,
-        LayerName,
-        ModelInfo,
-        RawImage,
-        ServerError,
-        SubmitOptions,
-        connect,
-        describe_seconds,
-        dump_rates,
-        estimate_seconds,
-        learn,
-        load_rates,
-    )
-
-__all__ = [
-    "MAX_TILE",
-    "MIN_TILE",
-    "PRECISIONS",
-    "Client",
-    "ClientError",
-    "ConnectSettings",
-    "Health",
-    "JobInfo",
-    "JobState",
-    "LayerName",
-    "ModelInfo",
-    "RawImage",
-    "ServerError",
-    "SubmitOptions",
-    "connect",
-    "describe_seconds",
-    "dump_rates",
-    "estimate_seconds",
-    "learn",
-    "load_rates",
-]
+    from ldl_backend.client import *  # noqa: F403
+    from ldl_backend.client import __all__ as __all__
