@@ -5,7 +5,6 @@ machine has one GPU)."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,17 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
-from ldl_backend.archs.vgg import Vgg19Features
 from ldl_backend.engine.device import Precision
-from ldl_backend.models.detection import default_registry
-from ldl_backend.models.loading import LoadedModel
 from ldl_backend.training.config import REALWORLD, SYNTHETIC, TrainingConfig
 from ldl_backend.training.distributed import ddp_wrapper, process_group
 from ldl_backend.training.step import StepLosses
 from ldl_backend.training.trainer import Trainer, TrainerOptions
-from ldl_backend.training.vgg_weights import random_vgg19
 from tests.training.photos import write_photos
+from tests.training.tiny_run import free_port, random_vgg, tiny_generator
 
 CUDA = torch.device("cuda")
 
@@ -37,16 +32,6 @@ def _config(preset: TrainingConfig) -> TrainingConfig:
     )
 
 
-def _generator() -> LoadedModel:
-    torch.manual_seed(0)
-    descriptor, network = default_registry().load(RRDBNet(RRDBNetConfig(num_block=2, num_feat=16)).state_dict())
-    return LoadedModel(descriptor, network)
-
-
-def _vgg(layers: tuple[str, ...]) -> Vgg19Features:
-    return random_vgg19(layers, seed=0)
-
-
 def _options(tmp_path: Path, run: str, **changes: object) -> TrainerOptions:
     data = tmp_path / "photos"
     if not data.is_dir():
@@ -57,7 +42,7 @@ def _options(tmp_path: Path, run: str, **changes: object) -> TrainerOptions:
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_realworld_recipe_trains_on_cuda_under_autocast(precision: str, tmp_path: Path) -> None:
     trainer = Trainer(
-        _config(REALWORLD), _generator(), _vgg, _options(tmp_path, precision, precision=Precision(precision))
+        _config(REALWORLD), tiny_generator(), random_vgg, _options(tmp_path, precision, precision=Precision(precision))
     )
     seen: list[StepLosses] = []
     trainer.run(on_step=lambda _, losses: seen.append(losses))
@@ -83,28 +68,22 @@ def deterministic() -> Iterator[None]:
 def test_a_resumed_cuda_run_continues_exactly(tmp_path: Path, deterministic: None) -> None:
     config = _config(SYNTHETIC)
     straight: list[StepLosses] = []
-    Trainer(config, _generator(), _vgg, _options(tmp_path, "straight")).run(
+    Trainer(config, tiny_generator(), random_vgg, _options(tmp_path, "straight")).run(
         until=2, on_step=lambda _, losses: straight.append(losses)
     )
-    Trainer(config, _generator(), _vgg, _options(tmp_path, "split")).run(until=1)
+    Trainer(config, tiny_generator(), random_vgg, _options(tmp_path, "split")).run(until=1)
     torch.manual_seed(12345)
     torch.cuda.manual_seed_all(12345)  # the checkpoint's CUDA random state must come back too
-    resumed, _ = Trainer.resume(_options(tmp_path, "split"), _vgg)
+    resumed, _ = Trainer.resume(_options(tmp_path, "split"), random_vgg)
     continued: list[StepLosses] = []
     resumed.run(until=2, on_step=lambda _, losses: continued.append(losses))
     assert continued == straight[1:]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_distributed_data_parallel_over_nccl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(_free_port()),
+        "MASTER_PORT": str(free_port()),
         "RANK": "0",
         "WORLD_SIZE": "1",
         "LOCAL_RANK": "0",
@@ -114,7 +93,7 @@ def test_distributed_data_parallel_over_nccl(tmp_path: Path, monkeypatch: pytest
     with process_group(device):
         assert torch.distributed.get_backend() == "nccl"
         options = _options(tmp_path, "ddp", precision=Precision.BF16, wrap=ddp_wrapper(device))
-        trainer = Trainer(_config(REALWORLD), _generator(), _vgg, options)
+        trainer = Trainer(_config(REALWORLD), tiny_generator(), random_vgg, options)
         seen: list[StepLosses] = []
         trainer.run(on_step=lambda _, losses: seen.append(losses))
     assert len(seen) == 3 and all(np.isfinite(v) for v in seen[-1].as_dict().values())

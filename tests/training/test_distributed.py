@@ -11,7 +11,6 @@ import dataclasses
 import importlib.util
 import os
 import random
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from ldl_backend.training.tensorboard_log import TENSORBOARD_FOLDER
 from ldl_backend.training.trainer import Trainer, TrainerOptions
 from ldl_backend.training.vgg_weights import random_vgg19
 from tests.training.photos import write_photos
+from tests.training.tiny_run import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -88,16 +88,10 @@ def _step_twice(rank: int, world_size: int, port: int, out: str, gan: bool) -> N
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize("gan", [True, False], ids=["gan", "no-gan"])
 def test_ddp_steps_keep_the_processes_equal(gan: bool, tmp_path: Path) -> None:
     outputs = [str(tmp_path / f"rank{rank}.pt") for rank in range(2)]
-    port = _free_port()
+    port = free_port()
     spawn(_run_rank, args=(port, outputs, gan), nprocs=2, join=True)
     ranks = [torch.load(path, weights_only=True) for path in outputs]
     for name, bare in zip(("generator", "discriminator"), _networks(_config(gan))[:2], strict=True):
@@ -186,7 +180,7 @@ def _train_and_resume(rank: int, port: int, folder: str) -> None:
 
 def test_a_resumed_two_process_run_continues_exactly_on_every_process(tmp_path: Path) -> None:
     write_photos(tmp_path / "photos")
-    spawn(_train_and_resume, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    spawn(_train_and_resume, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
     ranks = [torch.load(tmp_path / f"rank{rank}.pt", weights_only=True) for rank in range(2)]
     for rank, result in enumerate(ranks):
         expected, got = result["expected"], result["got"]

@@ -6,10 +6,8 @@ and upscales."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import dataclasses
-import functools
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +17,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
-from ldl_backend.archs.vgg import Vgg19Features
 from ldl_backend.cli import main
 from ldl_backend.models.catalog import builtin_catalog
-from ldl_backend.models.detection import default_registry
-from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import models_root
 from ldl_backend.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -32,8 +26,8 @@ from ldl_backend.training.config import REALWORLD, SYNTHETIC, TrainingConfig
 from ldl_backend.training.run_log import COLUMNS
 from ldl_backend.training.step import StepLosses
 from ldl_backend.training.trainer import Trainer, TrainerOptions, TrainingInterrupted
-from ldl_backend.training.vgg_weights import random_vgg19
 from tests.training.photos import photo_crops, write_photos
+from tests.training.tiny_run import random_vgg, tiny_generator
 
 
 def _config(preset: TrainingConfig, queue: int = 0) -> TrainingConfig:
@@ -45,21 +39,6 @@ def _config(preset: TrainingConfig, queue: int = 0) -> TrainingConfig:
             preset.run, iterations=4, log_interval=1, checkpoint_interval=2, validation_interval=2, seed=1
         ),
     )
-
-
-def _generator() -> LoadedModel:
-    torch.manual_seed(0)
-    descriptor, network = default_registry().load(RRDBNet(RRDBNetConfig(num_block=2, num_feat=16)).state_dict())
-    return LoadedModel(descriptor, network)
-
-
-@functools.cache
-def _random_vgg(layers: tuple[str, ...]) -> Vgg19Features:
-    return random_vgg19(layers, seed=0)
-
-
-def _vgg(layers: tuple[str, ...]) -> Vgg19Features:
-    return copy.deepcopy(_random_vgg(layers))  # drawing VGG19's 20M random weights once saves seconds per test
 
 
 @pytest.fixture
@@ -82,7 +61,7 @@ def test_realworld_run_logs_checkpoints_validates_and_resumes_exactly(tmp_path: 
     validation.mkdir()
     Image.fromarray(photo_crops()[1][:32, :48]).save(validation / "cat.png")
     options = _options(tmp_path, validation=validation)
-    trainer = Trainer(_config(REALWORLD, queue=4), _generator(), _vgg, options)
+    trainer = Trainer(_config(REALWORLD, queue=4), tiny_generator(), random_vgg, options)
     seen: list[tuple[int, StepLosses]] = []
     trainer.run(until=2, on_step=lambda i, losses: seen.append((i, losses)))
     assert [i for i, _ in seen] == [1, 2]
@@ -93,7 +72,7 @@ def test_realworld_run_logs_checkpoints_validates_and_resumes_exactly(tmp_path: 
     trainer.run(until=3, on_step=lambda i, losses: seen.append((i, losses)))
     uninterrupted = seen[-1][1]
 
-    resumed, state = Trainer.resume(_options(tmp_path, validation=validation), _vgg)
+    resumed, state = Trainer.resume(_options(tmp_path, validation=validation), random_vgg)
     assert state["iteration"] == 3 and resumed.iteration == 3
     # The checkpoint written at iteration 3 continues to 4 exactly as the first trainer does.
     after: list[StepLosses] = []
@@ -135,20 +114,20 @@ def test_checkpoint_and_resume_give_identical_next_losses(written_as: str, tmp_p
     straight: list[StepLosses] = []
     np.random.seed(7)
     random.seed(7)
-    Trainer(config, _generator(), _vgg, _options(tmp_path, "straight")).run(
+    Trainer(config, tiny_generator(), random_vgg, _options(tmp_path, "straight")).run(
         until=2, on_step=lambda _, losses: straight.append(losses)
     )
     straight_draws = _draws()
     np.random.seed(7)
     random.seed(7)
-    first = Trainer(config, _generator(), _vgg, _options(tmp_path, "split"))
+    first = Trainer(config, tiny_generator(), random_vgg, _options(tmp_path, "split"))
     first.run(until=1)
     if written_as == "format-1":
         _as_format_1(first.checkpoint_path)
     torch.manual_seed(12345)  # whatever happens between the runs, the checkpoint's RNG states come back
     np.random.seed(99)
     random.seed(99)
-    resumed, _ = Trainer.resume(_options(tmp_path, "split"), _vgg)
+    resumed, _ = Trainer.resume(_options(tmp_path, "split"), random_vgg)
     assert resumed.resume_warning is None
     continued: list[StepLosses] = []
     resumed.run(until=2, on_step=lambda _, losses: continued.append(losses))
@@ -158,14 +137,14 @@ def test_checkpoint_and_resume_give_identical_next_losses(written_as: str, tmp_p
 
 def test_a_two_process_checkpoint_resumed_by_one_goes_on_where_the_stream_stopped(tmp_path: Path) -> None:
     config = _config(SYNTHETIC)
-    trainer = Trainer(config, _generator(), _vgg, _options(tmp_path))
+    trainer = Trainer(config, tiny_generator(), random_vgg, _options(tmp_path))
     trainer.run(until=1)
     # As if two processes had written it: both shares of iteration 1 (2 × batch 2) were read.
     state = load_checkpoint(trainer.checkpoint_path)
     own = trainer.process_state()
     two = {**state, "world_size": 2, "processes": [state["processes"][0], own], "sample_position": 4}
     torch.save(two, trainer.checkpoint_path)
-    resumed, _ = Trainer.resume(_options(tmp_path), _vgg)
+    resumed, _ = Trainer.resume(_options(tmp_path), random_vgg)
     assert resumed.resume_warning is not None and "2 process(es) and this run has 1" in resumed.resume_warning
     resumed.run(until=2)
     assert load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)["sample_position"] == 4 + 2
@@ -174,7 +153,7 @@ def test_a_two_process_checkpoint_resumed_by_one_goes_on_where_the_stream_stoppe
 def test_a_stop_request_saves_at_the_iteration_boundary(tmp_path: Path) -> None:
     config = _config(SYNTHETIC)
     config = dataclasses.replace(config, run=dataclasses.replace(config.run, log_interval=100))
-    trainer = Trainer(config, _generator(), _vgg, _options(tmp_path))
+    trainer = Trainer(config, tiny_generator(), random_vgg, _options(tmp_path))
 
     def stop_after_first(iteration: int, _: StepLosses) -> None:
         trainer.request_stop()
@@ -182,7 +161,7 @@ def test_a_stop_request_saves_at_the_iteration_boundary(tmp_path: Path) -> None:
     with pytest.raises(TrainingInterrupted) as stopped:
         trainer.run(on_step=stop_after_first)
     assert stopped.value.iteration == 1 and stopped.value.checkpoint == trainer.checkpoint_path
-    resumed, state = Trainer.resume(_options(tmp_path), _vgg)
+    resumed, state = Trainer.resume(_options(tmp_path), random_vgg)
     assert state["iteration"] == 1 and resumed.iteration == 1
     # The interval's row is written at the stop, although the log interval (100) was not reached.
     rows = list(csv.DictReader((tmp_path / "run" / "log.csv").open()))
@@ -190,7 +169,7 @@ def test_a_stop_request_saves_at_the_iteration_boundary(tmp_path: Path) -> None:
 
 
 def test_exported_ema_model_imports_and_upscales(tmp_path: Path, isolated_home: Path) -> None:
-    trainer = Trainer(_config(SYNTHETIC), _generator(), _vgg, _options(tmp_path, "My Run"))
+    trainer = Trainer(_config(SYNTHETIC), tiny_generator(), random_vgg, _options(tmp_path, "My Run"))
     trainer.run(until=1)
     plain, averaged = trainer.export()
     assert (plain.name, averaged.name) == ("my-run.safetensors", "my-run-ema.safetensors")
