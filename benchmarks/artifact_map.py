@@ -17,13 +17,16 @@ On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor 
 - cost: seconds of each reference and of the map on one crop, relative to the upscale, through the engine.
 
 ``--training-map``: the training-form map (``refined_artifact_map``, box filters) against two unfold formulations
-on a size×size batch: LDL's released code (a strided window view) and the im2col form that copies every window;
-time, and peak memory above the inputs, each measured in its own process.
+on a size×size batch: LDL's released code (a strided window view) and the im2col form that copies every window.
+Time (median of 5 after a full-size pass) and peak memory above the inputs, each in its own process, for three
+passes: the map's forward; its forward and backward for a given gradient of the map; LDL's whole artifact term
+L1(M·SR, M·GT), forward and backward (the gradient flows through the map into SR).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -173,44 +176,70 @@ def _peak_rss_bytes() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM"))
 
 
-def training_map_child(method: str, size: int, backward: bool) -> None:
+# What each --training-map row measures: the map's forward pass; its forward and backward passes for a given
+# gradient of the map (the map's own cost in training); and LDL's whole artifact term, L1(M·SR, M·GT), forward and
+# backward, whose loss graph around the map every method shares.
+TIMING_REPEATS = 5
+PASSES = {
+    "forward": "forward only",
+    "map-backward": "map forward + backward",
+    "loss-backward": "artifact loss forward + backward",
+}
+
+
+def training_map_child(method: str, size: int, which: str) -> None:
     """Runs in its own process so that each method's peak memory is its own."""
     import torch
+    from torch.nn import functional as F
 
     from ldl_backend.artifacts.training_map import refined_artifact_map
 
     torch.set_num_threads(2)
     generator = torch.Generator().manual_seed(0)
+    backward = which != "forward"
     hr = torch.rand(1, 3, size, size, generator=generator)
     sr = (hr + 0.1 * torch.randn(1, 3, size, size, generator=generator)).requires_grad_(backward)
+    map_grad = torch.rand(1, 1, size, size, generator=generator)
     compute = {"box": refined_artifact_map, "unfold": _unfold_map, "im2col": _im2col_map}[method]
 
-    def run(hr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
-        # Training: the map weights an L1 loss on the output and the gradient flows through it into sr.
+    def run(hr: torch.Tensor, sr: torch.Tensor, map_grad: torch.Tensor) -> torch.Tensor:
         result = compute(hr, sr)
-        if backward:
-            (result * (hr - sr).abs()).mean().backward()
+        if which == "map-backward":
+            result.backward(map_grad)
+        elif which == "loss-backward":  # the gradient flows through the map into sr, as in LDL's training
+            F.l1_loss(result * sr, result * hr).backward()
         return result.detach()
 
-    run(hr[..., :64, :64], sr.detach()[..., :64, :64].requires_grad_(backward))  # warm-up: kernels, allocator
+    small = sr.detach()[..., :64, :64].requires_grad_(backward)
+    run(hr[..., :64, :64], small, map_grad[..., :64, :64])  # warm-up: kernels
     before = _peak_rss_bytes()
-    started = time.perf_counter()
-    result = run(hr, sr)
-    seconds = time.perf_counter() - started
-    print(seconds, _peak_rss_bytes() - before, float(result.sum()))
+    result = run(hr, sr, map_grad)
+    peak = _peak_rss_bytes() - before
+    times = []
+    for _ in range(TIMING_REPEATS):  # in steady state: the first full-size pass also pays for fresh pages
+        sr.grad = None
+        started = time.perf_counter()
+        run(hr, sr, map_grad)
+        times.append(time.perf_counter() - started)
+    print(float(np.median(times)), peak, float(result.sum()))
 
 
 def training_map_comparison(size: int) -> None:
     print(f"training-form map, 1×3×{size}×{size}, 2 threads (peak memory above the inputs, each in its own process)")
     names = {"box": "box filters", "unfold": "unfold view", "im2col": "im2col"}
-    for backward in (False, True):
+    for which, title in PASSES.items():
         results = {}
         for method in names:
-            command = [sys.executable, __file__, "--training-map-child", method, "--size", str(size)]
-            command += ["--backward"] if backward else []
-            seconds, peak, total = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+            command = [sys.executable, __file__, "--training-map-child", method, "--size", str(size), "--pass", which]
+            # Memory: every allocation of 64 kB or more gets its own mapping, returned when freed; glibc would
+            # otherwise keep freed blocks in its heap, and the RSS high-water mark would count its retention, not
+            # live tensors. Time: a second process with the default allocator (fresh mappings cost page faults).
+            environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+            memory_run = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
+            _, peak, total = memory_run.stdout.split()
+            seconds = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[0]
             results[method] = (float(seconds), int(peak), float(total))
-        print(f"{'forward + backward (training)' if backward else 'forward only'}:")
+        print(f"{title}:")
         box_s, box_peak, box_sum = results["box"]
         for method, label in names.items():
             seconds, peak, total = results[method]
@@ -227,7 +256,7 @@ def main() -> int:
     parser.add_argument("--training-map", action="store_true", help="box filters vs unfold for the training map")
     parser.add_argument("--training-map-child", choices=["box", "unfold", "im2col"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1024, help="side of the --training-map input")
-    parser.add_argument("--backward", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pass", dest="which", choices=list(PASSES), default="forward", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
     parser.add_argument("--cache", type=Path, default=cache_root() / "artifact-map-outputs")
     parser.add_argument("--repeats", type=int, default=3)
@@ -235,7 +264,7 @@ def main() -> int:
     parser.add_argument("--no-cost", action="store_true")
     args = parser.parse_args()
     if args.training_map_child:
-        training_map_child(args.training_map_child, args.size, args.backward)
+        training_map_child(args.training_map_child, args.size, args.which)
         return 0
     if args.training_map:
         training_map_comparison(args.size)

@@ -21,17 +21,20 @@ def local_variance(values: torch.Tensor, window: int = DEFAULT_WINDOW) -> torch.
     Box filters (separable average pools) instead of unfolding every window. E[x²] − E[x]² runs in float32 on
     values centred on their sample mean, which keeps it within 1e-5 of the unfold form (tested) on every device.
     """
-    if window < 2 or window % 2 == 0:
-        raise ValueError(f"the window must be an odd size of at least 3, not {window}")
     if values.ndim != 4 or values.shape[1] != 1:
         raise ValueError(f"expected N×1×H×W residuals, got shape {tuple(values.shape)}")
-    pad = window // 2
-    if min(values.shape[-2:]) <= pad:
-        raise ValueError(f"a {window}×{window} window needs images larger than {pad} pixels, got {values.shape[-2:]}")
+    _check_window(window, values.shape)
     work = values if values.dtype == torch.float64 else values.float()
     # Centring on the sample mean removes most of the cancellation that remains (variance is shift-invariant).
     work = work - work.mean(dim=(-1, -2, -3), keepdim=True).detach()
     return _LocalVariance.apply(work, window).to(values.dtype)
+
+
+def _check_window(window: int, shape: torch.Size) -> None:
+    if window < 2 or window % 2 == 0:
+        raise ValueError(f"the window must be an odd size of at least 3, not {window}")
+    if min(shape[-2:]) <= window // 2:
+        raise ValueError(f"a {window}×{window} window needs images larger than {window // 2} pixels, got {shape[-2:]}")
 
 
 class _LocalVariance(torch.autograd.Function):
@@ -42,25 +45,104 @@ class _LocalVariance(torch.autograd.Function):
     def forward(ctx, centred: torch.Tensor, window: int) -> torch.Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]
         ctx.save_for_backward(centred)
         ctx.window = window
-        padded = _reflect_pad(centred, window)
-        mean = _box_mean(padded, window)
-        variance = _box_mean(padded.square_(), window)  # in place: the padded copy is not needed again
-        del padded
-        return variance.sub_(mean.square_()).clamp_min_(0.0).mul_(_unbiased(window))
+        return _local_variance_of_centred(centred, window)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # pyright: ignore[reportIncompatibleMethodOverride]
-        # v = c·(box(p²) − box(p)²) over p = reflect_pad(x): ∂L/∂p = boxᵀ(2c·g)·p − boxᵀ(2c·g·box(p)), where boxᵀ
-        # (the adjoint of a valid box mean) is a box mean over the zero-padded gradient; reflect-pad's adjoint
-        # folds the border back.
         (centred,) = ctx.saved_tensors
-        window = ctx.window
-        padded = _reflect_pad(centred, window)
-        weighted = grad * (2.0 * _unbiased(window))
-        spread = _box_mean(F.pad(weighted, (window - 1,) * 4), window)
-        mean_term = _box_mean(F.pad(weighted * _box_mean(padded, window), (window - 1,) * 4), window)
-        grad_padded = spread.mul_(padded).sub_(mean_term)
-        return _reflect_pad_adjoint(grad_padded, window // 2), None
+        return _local_variance_backward(centred, grad, ctx.window), None
+
+
+def _local_variance_of_centred(centred: torch.Tensor, window: int) -> torch.Tensor:
+    padded = _reflect_pad(centred, window)
+    mean = _box_mean(padded, window)
+    variance = _box_mean(padded.square_(), window)  # in place: the padded copy is not needed again
+    del padded
+    return variance.sub_(mean.square_()).clamp_min_(0.0).mul_(_unbiased(window))
+
+
+def _local_variance_backward(centred: torch.Tensor, grad: torch.Tensor, window: int) -> torch.Tensor:
+    # v = c·(box(p²) − box(p)²) over p = reflect_pad(x): ∂L/∂p = boxᵀ(2c·g)·p − boxᵀ(2c·g·box(p)), where boxᵀ (the
+    # adjoint of a valid box mean) is a box mean over the zero-padded gradient; reflect-pad's adjoint folds the
+    # border back.
+    padded = _reflect_pad(centred, window)
+    weighted = grad * (2.0 * _unbiased(window))
+    spread = _box_mean(F.pad(weighted, (window - 1,) * 4), window)
+    mean_term = _box_mean(F.pad(weighted.mul_(_box_mean(padded, window)), (window - 1,) * 4), window)
+    del weighted
+    grad_padded = spread.mul_(padded).sub_(mean_term)
+    return _reflect_pad_adjoint(grad_padded, window // 2)
+
+
+class _RefinedArtifactMap(torch.autograd.Function):
+    """The whole map as one operation that saves nothing but its inputs (which the caller holds anyway) and
+    recomputes the residual in the backward pass. Autograd over the composed form would keep the N×C×H×W
+    difference, its absolute value, the residual and the unrefined map alive until the backward pass: about 7×
+    the map's size in training, where this keeps none of them."""
+
+    @staticmethod
+    def forward(  # pyright: ignore[reportIncompatibleMethodOverride]
+        ctx, hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None, window: int, exponent: float
+    ) -> torch.Tensor:
+        ctx.window, ctx.exponent = window, exponent
+        centred, patch_variance, keep = _centred_residual(hr, sr, sr_ema)
+        result = _local_variance_of_centred(centred, window).mul_(patch_variance**exponent)
+        del centred
+        if keep is not None:
+            result.masked_fill_(keep.logical_not_(), 0.0)
+        result = result.to(torch.promote_types(hr.dtype, sr.dtype))
+        ctx.save_for_backward(hr, sr, sr_ema, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None, None, None]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        hr, sr, sr_ema, result = ctx.saved_tensors
+        window, exponent = ctx.window, ctx.exponent
+        centred, patch_variance, keep = _centred_residual(hr, sr, sr_ema)
+        # A copy of our own (scaled in place below); the refinement is a constant mask: no gradient where it
+        # zeroes the map.
+        grad = grad.to(centred.dtype, copy=True) if keep is None else grad.to(centred.dtype) * keep
+        del keep
+        # map = w·V(R) with w = var(R)^e: ∂/∂R = w·Vᵀ(g) + e·var^(e−1)·Σ(g·V)·2(R − mean R)/(n − 1), where
+        # Σ(g·V) = Σ(g·map)/w comes from the saved output instead of a second pass over the windows.
+        weight = patch_variance**exponent
+        has_weight = patch_variance > 0
+        products = [torch.dot(g.flatten(), m.flatten().to(g.dtype)) for g, m in zip(grad, result, strict=True)]
+        weighted_sum = torch.stack(products).view_as(weight) / torch.where(has_weight, weight, 1.0)
+        slope = torch.where(has_weight, exponent * patch_variance ** (exponent - 1), 0.0)
+        count = centred.shape[-1] * centred.shape[-2]
+        grad_residual = _local_variance_backward(centred, grad.mul_(weight), window)
+        grad_residual.add_(centred.mul_(slope * weighted_sum * (2.0 / (count - 1))))
+        del centred, grad
+        # R = Σ_c |hr_c − sr_c|: ∂R/∂sr_c = −sign(hr_c − sr_c), one channel at a time.
+        grad_sr = torch.empty_like(sr)
+        for channel in range(sr.shape[1]):
+            difference = hr[:, channel : channel + 1].to(grad_residual.dtype) - sr[:, channel : channel + 1]
+            grad_sr[:, channel : channel + 1] = difference.sign_().mul_(grad_residual).neg_()
+        return None, grad_sr, None, None, None
+
+
+def _residual(hr: torch.Tensor, sr: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Σ_c |hr − sr|, N×1×H×W, accumulated a channel at a time (no N×C×H×W temporary)."""
+    total = torch.zeros((hr.shape[0], 1, *hr.shape[2:]), dtype=dtype, device=hr.device)
+    for channel in range(hr.shape[1]):
+        total.add_((hr[:, channel : channel + 1].to(dtype) - sr[:, channel : channel + 1]).abs_())
+    return total
+
+
+def _centred_residual(
+    hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The residual centred on each sample's mean, each sample's unbiased patch variance of the residual, and
+    (with ``sr_ema``) where the refinement keeps the map: the residual is not below the EMA output's."""
+    dtype = torch.float64 if torch.float64 in (hr.dtype, sr.dtype) else torch.float32
+    residual = _residual(hr, sr, dtype)
+    keep = None if sr_ema is None else residual >= _residual(hr, sr_ema, dtype)
+    # Centred in place: it removes most of the cancellation in E[x²] − E[x]² (variance is shift-invariant).
+    centred = residual.sub_(residual.mean(dim=(-1, -2, -3), keepdim=True))
+    count = centred.shape[-1] * centred.shape[-2]
+    patch_variance = torch.linalg.vector_norm(centred, dim=(-1, -2, -3), keepdim=True).square_().div_(count - 1)
+    return centred, patch_variance, keep
 
 
 def _reflect_pad(values: torch.Tensor, window: int) -> torch.Tensor:
@@ -123,11 +205,5 @@ def refined_artifact_map(
         raise ValueError(f"expected N×C×H×W tensors, got {hr.ndim} dimensions")
     if exponent <= 0:
         raise ValueError(f"the exponent must be positive, not {exponent}")
-    hr = hr.detach()
-    residual = (hr - sr).abs().sum(dim=1, keepdim=True)
-    patch_weight = residual.var(dim=(-1, -2, -3), keepdim=True) ** exponent
-    artifact_map = patch_weight * local_variance(residual, window)
-    if sr_ema is not None:
-        ema_residual = (hr - sr_ema.detach()).abs().sum(dim=1, keepdim=True)
-        artifact_map = artifact_map.masked_fill(residual < ema_residual, 0.0)
-    return artifact_map
+    _check_window(window, hr.shape)
+    return _RefinedArtifactMap.apply(hr.detach(), sr, None if sr_ema is None else sr_ema.detach(), window, exponent)

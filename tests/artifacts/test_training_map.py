@@ -121,3 +121,14 @@ def test_the_reflect_pad_adjoint_equals_pytorchs(height: int, width: int, pad: i
     grad = torch.randn(2, 1, height + 2 * pad, width + 2 * pad, dtype=torch.float64, generator=generator)
     expected = torch.ops.aten.reflection_pad2d_backward(grad, values, [pad] * 4)
     torch.testing.assert_close(_reflect_pad_adjoint(grad, pad), expected, atol=1e-12, rtol=0)
+
+
+def test_the_whole_maps_backward_passes_gradcheck() -> None:
+    # The map's hand-written backward (residual, patch weight, local variance, refinement) against finite
+    # differences; the patch-weight term alone would be missed by a check of the local variance.
+    generator = torch.Generator().manual_seed(4)
+    hr = torch.rand(2, 3, 6, 7, generator=generator, dtype=torch.float64)
+    sr = (hr + 0.3 * torch.randn(2, 3, 6, 7, generator=generator, dtype=torch.float64)).requires_grad_()
+    sr_ema = hr + 0.3 * torch.randn(2, 3, 6, 7, generator=generator, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda s: refined_artifact_map(hr, s, sr_ema, window=3), (sr,))
+    assert torch.autograd.gradcheck(lambda s: refined_artifact_map(hr, s, window=5, exponent=0.5), (sr,))
