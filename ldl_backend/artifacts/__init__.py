@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ldl_backend.artifacts.masks import EditMode, RectRegion, SelectionRegion, Stroke, combine_mask, mask_from_map
     from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource, TtaRunner
     from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
-    from ldl_backend.artifacts.training_map import local_variance, refined_artifact_map
+    from ldl_backend.artifacts.training_map import artifact_l1, local_variance, refined_artifact_map
 
 # Imported on first use (see lazy_exports.py).
 _EXPORTS = {
@@ -34,6 +34,7 @@ _EXPORTS = {
     "TtaRunner": "ldl_backend.artifacts.references",
     "ArtifactOptions": "ldl_backend.artifacts.selective",
     "upscale_with_layers": "ldl_backend.artifacts.selective",
+    "artifact_l1": "ldl_backend.artifacts.training_map",
     "local_variance": "ldl_backend.artifacts.training_map",
     "refined_artifact_map": "ldl_backend.artifacts.training_map",
 }
@@ -52,6 +53,7 @@ __all__ = [
     "Stroke",
     "TtaRunner",
     "UpscaleLayers",
+    "artifact_l1",
     "blend",
     "blend_image",
     "combine_mask",

@@ -8,6 +8,8 @@ larger than the current one, the current output is already the better of the two
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch.nn import functional as F
 
@@ -75,8 +77,8 @@ def _local_variance_backward(centred: torch.Tensor, grad: torch.Tensor, window: 
 
 
 class _RefinedArtifactMap(torch.autograd.Function):
-    """The whole map as one operation that saves nothing but its inputs (which the caller holds anyway) and
-    recomputes the residual in the backward pass. Autograd over the composed form would keep the N×C×H×W
+    """The whole map as one operation that saves only its inputs and its output (which the caller holds anyway)
+    and recomputes the residual in the backward pass. Autograd over the composed form would keep the N×C×H×W
     difference, its absolute value, the residual and the unrefined map alive until the backward pass: about 7×
     the map's size in training, where this keeps none of them."""
 
@@ -85,11 +87,7 @@ class _RefinedArtifactMap(torch.autograd.Function):
         ctx, hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None, window: int, exponent: float
     ) -> torch.Tensor:
         ctx.window, ctx.exponent = window, exponent
-        centred, patch_variance, keep = _centred_residual(hr, sr, sr_ema)
-        result = _local_variance_of_centred(centred, window).mul_(patch_variance**exponent)
-        del centred
-        if keep is not None:
-            result.masked_fill_(keep.logical_not_(), 0.0)
+        result = _map_of(_residual_statistics(hr, sr, sr_ema), window, exponent)
         result = result.to(torch.promote_types(hr.dtype, sr.dtype))
         ctx.save_for_backward(hr, sr, sr_ema, result)
         return result
@@ -97,29 +95,81 @@ class _RefinedArtifactMap(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None, None, None]:  # pyright: ignore[reportIncompatibleMethodOverride]
         hr, sr, sr_ema, result = ctx.saved_tensors
-        window, exponent = ctx.window, ctx.exponent
-        centred, patch_variance, keep = _centred_residual(hr, sr, sr_ema)
-        # A copy of our own (scaled in place below); the refinement is a constant mask: no gradient where it
-        # zeroes the map.
-        grad = grad.to(centred.dtype, copy=True) if keep is None else grad.to(centred.dtype) * keep
-        del keep
-        # map = w·V(R) with w = var(R)^e: ∂/∂R = w·Vᵀ(g) + e·var^(e−1)·Σ(g·V)·2(R − mean R)/(n − 1), where
-        # Σ(g·V) = Σ(g·map)/w comes from the saved output instead of a second pass over the windows.
-        weight = patch_variance**exponent
-        has_weight = patch_variance > 0
-        products = [torch.dot(g.flatten(), m.flatten().to(g.dtype)) for g, m in zip(grad, result, strict=True)]
-        weighted_sum = torch.stack(products).view_as(weight) / torch.where(has_weight, weight, 1.0)
-        slope = torch.where(has_weight, exponent * patch_variance ** (exponent - 1), 0.0)
-        count = centred.shape[-1] * centred.shape[-2]
-        grad_residual = _local_variance_backward(centred, grad.mul_(weight), window)
-        grad_residual.add_(centred.mul_(slope * weighted_sum * (2.0 / (count - 1))))
-        del centred, grad
-        # R = Σ_c |hr_c − sr_c|: ∂R/∂sr_c = −sign(hr_c − sr_c), one channel at a time.
-        grad_sr = torch.empty_like(sr)
-        for channel in range(sr.shape[1]):
-            difference = hr[:, channel : channel + 1].to(grad_residual.dtype) - sr[:, channel : channel + 1]
-            grad_sr[:, channel : channel + 1] = difference.sign_().mul_(grad_residual).neg_()
-        return None, grad_sr, None, None, None
+        statistics = _residual_statistics(hr, sr, sr_ema)
+        own_grad = grad.to(statistics.centred.dtype, copy=True)  # _map_backward scales it in place
+        grad_residual = _map_backward(statistics, result, own_grad, ctx.window, ctx.exponent)
+        return None, _residual_backward(hr, sr, grad_residual), None, None, None
+
+
+class _ArtifactL1(torch.autograd.Function):
+    """LDL's artifact term L1(M·SR, M·GT) = mean(M·Σ_c|SR − GT|)/C = mean(M·R)/C, as one operation: the map M is
+    non-negative, so the loss needs only the residual R, and no N×C×H×W product is ever built. Its gradient
+    reaches SR directly (M·sign(SR − GT)) and, unless ``detach_map``, through the map (with ∂loss/∂M = R/n)."""
+
+    @staticmethod
+    def forward(  # pyright: ignore[reportIncompatibleMethodOverride]
+        ctx,
+        hr: torch.Tensor,
+        sr: torch.Tensor,
+        sr_ema: torch.Tensor | None,
+        window: int,
+        exponent: float,
+        detach_map: bool,
+    ) -> torch.Tensor:
+        ctx.window, ctx.exponent, ctx.detach_map = window, exponent, detach_map
+        statistics = _residual_statistics(hr, sr, sr_ema)
+        artifact_map = _map_of(statistics, window, exponent)
+        # Σ M·R = Σ M·(centred + mean): the residual itself is never rebuilt.
+        total = _dot_per_sample(artifact_map, statistics.centred) + statistics.mean * artifact_map.sum(
+            dim=(-1, -2, -3), keepdim=True
+        )
+        ctx.save_for_backward(hr, sr, sr_ema, artifact_map)
+        return (total.sum() / sr.numel()).to(torch.promote_types(hr.dtype, sr.dtype))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[None, torch.Tensor, None, None, None, None]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        hr, sr, sr_ema, artifact_map = ctx.saved_tensors
+        scale = grad.to(artifact_map.dtype) / sr.numel()
+        grad_residual = artifact_map * scale  # the direct term: ∂/∂R of M·R/n with M held
+        if not ctx.detach_map:
+            statistics = _residual_statistics(hr, sr, sr_ema)
+            grad_map = (statistics.centred + statistics.mean).mul_(scale)  # ∂loss/∂M = R/n
+            grad_residual += _map_backward(statistics, artifact_map, grad_map, ctx.window, ctx.exponent)
+        return None, _residual_backward(hr, sr, grad_residual), None, None, None, None
+
+
+def _map_backward(
+    statistics: _ResidualStatistics, artifact_map: torch.Tensor, grad: torch.Tensor, window: int, exponent: float
+) -> torch.Tensor:
+    """∂loss/∂R for the gradient ``grad`` of the map, given the forward pass's statistics and its output map.
+    Consumes ``grad`` and ``statistics.centred`` (both are changed in place)."""
+    centred, patch_variance, keep = statistics.centred, statistics.patch_variance, statistics.keep
+    if keep is not None:  # the refinement is a constant mask: no gradient where it zeroes the map
+        grad.mul_(keep)
+    # map = w·V(R) with w = var(R)^e: ∂/∂R = w·Vᵀ(g) + e·var^(e−1)·Σ(g·V)·2(R − mean R)/(n − 1), where
+    # Σ(g·V) = Σ(g·map)/w comes from the output instead of a second pass over the windows.
+    weight = patch_variance**exponent
+    has_weight = patch_variance > 0
+    weighted_sum = _dot_per_sample(grad, artifact_map) / torch.where(has_weight, weight, 1.0)
+    slope = torch.where(has_weight, exponent * patch_variance ** (exponent - 1), 0.0)
+    count = centred.shape[-1] * centred.shape[-2]
+    grad_residual = _local_variance_backward(centred, grad.mul_(weight), window)
+    return grad_residual.add_(centred.mul_(slope * weighted_sum * (2.0 / (count - 1))))
+
+
+def _residual_backward(hr: torch.Tensor, sr: torch.Tensor, grad_residual: torch.Tensor) -> torch.Tensor:
+    """∂loss/∂sr from ∂loss/∂R for R = Σ_c |hr_c − sr_c| (∂R/∂sr_c = −sign(hr_c − sr_c)), a channel at a time."""
+    grad_sr = torch.empty_like(sr)
+    for channel in range(sr.shape[1]):
+        difference = hr[:, channel : channel + 1].to(grad_residual.dtype) - sr[:, channel : channel + 1]
+        grad_sr[:, channel : channel + 1] = difference.sign_().mul_(grad_residual).neg_()
+    return grad_sr
+
+
+def _dot_per_sample(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Σ over C, H, W of first·second per sample, N×1×1×1, without an image-sized product."""
+    dots = [torch.dot(a.flatten(), b.flatten().to(a.dtype)) for a, b in zip(first, second, strict=True)]
+    return torch.stack(dots).view(-1, 1, 1, 1)
 
 
 def _residual(hr: torch.Tensor, sr: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -130,19 +180,34 @@ def _residual(hr: torch.Tensor, sr: torch.Tensor, dtype: torch.dtype) -> torch.T
     return total
 
 
-def _centred_residual(
-    hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """The residual centred on each sample's mean, each sample's unbiased patch variance of the residual, and
-    (with ``sr_ema``) where the refinement keeps the map: the residual is not below the EMA output's."""
+class _ResidualStatistics(NamedTuple):
+    """R = Σ_c |hr − sr| centred on each sample's mean (``centred``), that mean and R's unbiased variance over each
+    sample (N×1×1×1), and where the refinement keeps the map (R not below the EMA output's), or None."""
+
+    centred: torch.Tensor
+    mean: torch.Tensor
+    patch_variance: torch.Tensor
+    keep: torch.Tensor | None
+
+
+def _residual_statistics(hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None) -> _ResidualStatistics:
     dtype = torch.float64 if torch.float64 in (hr.dtype, sr.dtype) else torch.float32
     residual = _residual(hr, sr, dtype)
     keep = None if sr_ema is None else residual >= _residual(hr, sr_ema, dtype)
     # Centred in place: it removes most of the cancellation in E[x²] − E[x]² (variance is shift-invariant).
-    centred = residual.sub_(residual.mean(dim=(-1, -2, -3), keepdim=True))
+    mean = residual.mean(dim=(-1, -2, -3), keepdim=True)
+    centred = residual.sub_(mean)
     count = centred.shape[-1] * centred.shape[-2]
     patch_variance = torch.linalg.vector_norm(centred, dim=(-1, -2, -3), keepdim=True).square_().div_(count - 1)
-    return centred, patch_variance, keep
+    return _ResidualStatistics(centred, mean, patch_variance, keep)
+
+
+def _map_of(statistics: _ResidualStatistics, window: int, exponent: float) -> torch.Tensor:
+    """The map of the statistics' residual, zeroed where the refinement drops it."""
+    artifact_map = _local_variance_of_centred(statistics.centred, window).mul_(statistics.patch_variance**exponent)
+    if statistics.keep is not None:
+        artifact_map.masked_fill_(statistics.keep.logical_not(), 0.0)
+    return artifact_map
 
 
 def _reflect_pad(values: torch.Tensor, window: int) -> torch.Tensor:
@@ -198,6 +263,42 @@ def refined_artifact_map(
     Gradients flow to ``sr`` only (``hr`` and ``sr_ema`` are treated as constants), as in LDL's training, where
     the map multiplies an L1 loss on the output. Raises ``ValueError`` for mismatched shapes or bad parameters.
     """
+    _check_map_inputs(hr, sr, sr_ema, window, exponent)
+    ema = None if sr_ema is None else sr_ema.detach()
+    with _full_precision(hr.device):
+        return _RefinedArtifactMap.apply(hr.detach(), sr, ema, window, exponent)
+
+
+def artifact_l1(
+    hr: torch.Tensor,
+    sr: torch.Tensor,
+    sr_ema: torch.Tensor | None = None,
+    *,
+    window: int = DEFAULT_WINDOW,
+    exponent: float = DEFAULT_EXPONENT,
+    detach_map: bool = False,
+) -> torch.Tensor:
+    """LDL's artifact loss term L1(M·sr, M·hr) with M = ``refined_artifact_map(hr, sr, sr_ema)``, mean over all
+    N·C·H·W elements (a 0-d tensor), computed without any N×C×H×W temporary.
+
+    The gradient reaches ``sr`` through both factors, as in LDL's released code, or only through ``sr`` with
+    ``detach_map`` (the map as a constant weight). Same errors as ``refined_artifact_map``.
+    """
+    _check_map_inputs(hr, sr, sr_ema, window, exponent)
+    ema = None if sr_ema is None else sr_ema.detach()
+    with _full_precision(hr.device):
+        return _ArtifactL1.apply(hr.detach(), sr, ema, window, exponent, detach_map)
+
+
+def _full_precision(device: torch.device) -> torch.autocast:
+    """Autocast off: the map's sums and variances run in float32 (float64 for float64 inputs) whatever the step's
+    mixed precision, as they did before the map became one operation."""
+    return torch.autocast(device.type, enabled=False)
+
+
+def _check_map_inputs(
+    hr: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor | None, window: int, exponent: float
+) -> None:
     if hr.shape != sr.shape or (sr_ema is not None and sr_ema.shape != sr.shape):
         shapes = [tuple(t.shape) for t in (hr, sr, sr_ema) if t is not None]
         raise ValueError(f"hr, sr (and sr_ema) must have the same N×C×H×W shape, got {shapes}")
@@ -206,4 +307,3 @@ def refined_artifact_map(
     if exponent <= 0:
         raise ValueError(f"the exponent must be positive, not {exponent}")
     _check_window(window, hr.shape)
-    return _RefinedArtifactMap.apply(hr.detach(), sr, None if sr_ema is None else sr_ema.detach(), window, exponent)

@@ -5,7 +5,7 @@ Each follows BasicSR's implementation that LDL's released configs select (``basi
 over VGG19 layers of the mean L1 between features, the target's features computed without gradient; the vanilla
 GAN loss as BCE-with-logits against labels 1 (real) and 0 (fake).
 
-The artifact term uses ``ldl_backend.artifacts.refined_artifact_map``, the one implementation of the map.
+The artifact term is ``ldl_backend.artifacts.training_map.artifact_l1``, built on the one implementation of the map.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ldl_backend.archs.vgg import Vgg19Features
-from ldl_backend.artifacts.training_map import refined_artifact_map
+from ldl_backend.artifacts.training_map import artifact_l1
 from ldl_backend.training.config import ArtifactMapConfig, PerceptualConfig
 
 # torchvision's ImageNet statistics for inputs in [0, 1].
@@ -44,11 +44,7 @@ def artifact_loss(
     Raises ``ValueError`` for mismatched shapes (from the map).
     """
     config = config or ArtifactMapConfig()
-    gt = gt.detach()  # ground truth is a constant, in the map and as the L1 target
-    artifact_map = refined_artifact_map(gt, sr, sr_ema.detach(), window=config.window, exponent=config.exponent)
-    if config.detach:
-        artifact_map = artifact_map.detach()
-    return F.l1_loss(artifact_map * sr, artifact_map * gt)
+    return artifact_l1(gt, sr, sr_ema, window=config.window, exponent=config.exponent, detach_map=config.detach)
 
 
 def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:

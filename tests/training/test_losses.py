@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from ldl_backend.training import losses
+from ldl_backend.artifacts import refined_artifact_map
 from ldl_backend.training.config import ArtifactMapConfig, PerceptualConfig
 from ldl_backend.training.losses import (
     PerceptualLoss,
@@ -57,7 +57,7 @@ def test_hand_computed_nine_by_nine_map_and_loss() -> None:
     assert expected[0, 4, 4] == pytest.approx((a**2 / 81) ** 0.2 * a**2 / 49)
     assert expected[0, 5, 5] == 0
     sr_ema = gt.clone()  # the EMA output is exact: its residual is never larger, nothing is zeroed
-    artifact_map = losses.refined_artifact_map(gt, sr, sr_ema, window=7, exponent=0.2)
+    artifact_map = refined_artifact_map(gt, sr, sr_ema, window=7, exponent=0.2)
     torch.testing.assert_close(artifact_map[:, 0], expected, rtol=1e-6, atol=1e-12)
     # δ is per sample: the second map is not the first one rescaled by the batch's variance.
     assert not torch.allclose(expected[1], expected[0] * (b / a) ** 2)
@@ -71,7 +71,7 @@ def test_the_map_is_zero_where_the_ema_residual_is_larger() -> None:
     gt, sr = _spike_pair((a, b))
     sr_ema = gt.clone()
     sr_ema[..., :4] = 0.5  # EMA residual 0.5 in columns 0–3: larger than SR's except at the spike of 0.9
-    refined = losses.refined_artifact_map(gt, sr, sr_ema, window=7, exponent=0.2)[:, 0]
+    refined = refined_artifact_map(gt, sr, sr_ema, window=7, exponent=0.2)[:, 0]
     expected = torch.stack([_hand_map(a), _hand_map(b)])
     zeroed = torch.zeros(2, 9, 9, dtype=torch.bool)
     zeroed[..., :4] = True
@@ -82,18 +82,23 @@ def test_the_map_is_zero_where_the_ema_residual_is_larger() -> None:
     assert loss.item() == pytest.approx(expected[0, 1, 1].item() * a / 162, rel=1e-6)
 
 
-def test_the_loss_uses_the_one_artifact_map_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, float]] = []
-    real = losses.refined_artifact_map
-
-    def spy(hr, sr, sr_ema=None, *, window: int, exponent: float):
-        calls.append((window, exponent))
-        return real(hr, sr, sr_ema, window=window, exponent=exponent)
-
-    monkeypatch.setattr(losses, "refined_artifact_map", spy)
-    gt = torch.rand(1, 3, 16, 16)
-    artifact_loss(gt + 0.1, gt, gt, ArtifactMapConfig(window=5, exponent=0.5))
-    assert calls == [(5, 0.5)]
+@pytest.mark.parametrize("detach", [False, True])
+def test_the_loss_is_l1_of_the_map_weighted_images(detach: bool) -> None:
+    # The fused term against its definition, L1(M·SR, M·GT) over autograd, with a non-default window and exponent
+    # (so that the config reaches the map), value and gradient.
+    config = ArtifactMapConfig(window=5, exponent=0.5, detach=detach)
+    gt, sr, sr_ema = _random_triplet(7)
+    artifact_loss(sr, gt, sr_ema, config).backward()
+    ours = sr.grad
+    sr.grad = None
+    weight = refined_artifact_map(gt.detach(), sr, sr_ema.detach(), window=5, exponent=0.5)
+    weight = weight.detach() if detach else weight
+    expected = F.l1_loss(weight * sr, weight * gt.detach())
+    expected.backward()
+    assert ours is not None and sr.grad is not None
+    torch.testing.assert_close(artifact_loss(sr, gt, sr_ema, config), expected, rtol=1e-10, atol=1e-14)
+    torch.testing.assert_close(ours, sr.grad, rtol=1e-9, atol=1e-14)
+    assert gt.grad is None and sr_ema.grad is None
 
 
 def _released_ldl_loss(gt: torch.Tensor, sr: torch.Tensor, sr_ema: torch.Tensor) -> torch.Tensor:
@@ -138,7 +143,7 @@ def test_a_detached_map_is_a_constant_weight() -> None:
     gt, sr, sr_ema = _random_triplet(6)
     artifact_loss(sr, gt, sr_ema, ArtifactMapConfig(detach=True)).backward()
     assert sr.grad is not None and gt.grad is None and sr_ema.grad is None
-    weight = losses.refined_artifact_map(gt.detach(), sr.detach(), sr_ema.detach())
+    weight = refined_artifact_map(gt.detach(), sr.detach(), sr_ema.detach())
     expected = weight * torch.sign(sr.detach() - gt.detach()) / sr.numel()  # d|M·(sr − gt)|/dsr = M·sign
     torch.testing.assert_close(sr.grad, expected, rtol=1e-10, atol=1e-14)
     # …which is not what the released code does: there the map's own gradient adds to this.
