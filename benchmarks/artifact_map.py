@@ -1,7 +1,7 @@
 """How well the inference-time artifact map finds artifacts, what blending by it gains, and what it costs.
 
     python benchmarks/artifact_map.py [--quick] [--cache DIR]
-    python benchmarks/artifact_map.py --training-map [--size 1024]
+    python benchmarks/artifact_map.py --training-map [--size 1024] [--batch 1] [--device cpu|cuda]
 
 On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor never saw them), LR = MATLAB bicubic
 ×1/4 in 8 bits, detail = realesrgan-x4plus (``--quick``: realesr-animevideov3 on 2 photos, no cache):
@@ -187,7 +187,7 @@ PASSES = {
 }
 
 
-def training_map_child(method: str, size: int, which: str) -> None:
+def training_map_child(method: str, size: int, which: str, batch: int, device_name: str) -> None:
     """Runs in its own process so that each method's peak memory is its own."""
     import torch
     from torch.nn import functional as F
@@ -195,11 +195,12 @@ def training_map_child(method: str, size: int, which: str) -> None:
     from ldl_backend.artifacts.training_map import artifact_l1, refined_artifact_map
 
     torch.set_num_threads(2)
+    device = torch.device(device_name)
     generator = torch.Generator().manual_seed(0)
     backward = which != "forward"
-    hr = torch.rand(1, 3, size, size, generator=generator)
-    sr = (hr + 0.1 * torch.randn(1, 3, size, size, generator=generator)).requires_grad_(backward)
-    map_grad = torch.rand(1, 1, size, size, generator=generator)
+    hr = torch.rand(batch, 3, size, size, generator=generator).to(device)
+    sr = (hr + 0.1 * torch.randn(batch, 3, size, size, generator=generator).to(device)).requires_grad_(backward)
+    map_grad = torch.rand(batch, 1, size, size, generator=generator).to(device)
     compute = {"box": refined_artifact_map, "unfold": _unfold_map, "im2col": _im2col_map}[method]
 
     def run(hr: torch.Tensor, sr: torch.Tensor, map_grad: torch.Tensor) -> torch.Tensor:
@@ -217,27 +218,44 @@ def training_map_child(method: str, size: int, which: str) -> None:
             result.backward(map_grad)
         return result.detach()
 
+    def synchronise() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
     small = sr.detach()[..., :64, :64].requires_grad_(backward)
     run(hr[..., :64, :64], small, map_grad[..., :64, :64])  # warm-up: kernels
-    before = _peak_rss_bytes()
-    result = run(hr, sr, map_grad)
-    peak = _peak_rss_bytes() - before
+    synchronise()
+    if device.type == "cuda":  # the caching allocator's own count of live tensors
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        result = run(hr, sr, map_grad)
+        peak = torch.cuda.max_memory_allocated() - before
+    else:
+        before = _peak_rss_bytes()
+        result = run(hr, sr, map_grad)
+        peak = _peak_rss_bytes() - before
     times = []
     for _ in range(TIMING_REPEATS):  # in steady state: the first full-size pass also pays for fresh pages
         sr.grad = None
+        synchronise()
         started = time.perf_counter()
         run(hr, sr, map_grad)
+        synchronise()
         times.append(time.perf_counter() - started)
     print(float(np.median(times)), peak, float(result.sum()))
 
 
-def training_map_comparison(size: int) -> None:
-    print(f"training-form map, 1×3×{size}×{size}, 2 threads (peak memory above the inputs, each in its own process)")
+def training_map_comparison(size: int, batch: int, device: str) -> None:
+    where = "2 threads" if device == "cpu" else device
+    print(
+        f"training-form map, {batch}×3×{size}×{size}, {where} (peak memory above the inputs, each in its own process)"
+    )
     names = {"box": "box filters", "unfold": "unfold view", "im2col": "im2col"}
     for which, title in PASSES.items():
         results = {}
         for method in names:
             command = [sys.executable, __file__, "--training-map-child", method, "--size", str(size), "--pass", which]
+            command += ["--batch", str(batch), "--device", device]
             # Memory: every allocation of 64 kB or more gets its own mapping, returned when freed; glibc would
             # otherwise keep freed blocks in its heap, and the RSS high-water mark would count its retention, not
             # live tensors. Time: a second process with the default allocator (fresh mappings cost page faults).
@@ -263,6 +281,12 @@ def main() -> int:
     parser.add_argument("--training-map", action="store_true", help="box filters vs unfold for the training map")
     parser.add_argument("--training-map-child", choices=["box", "unfold", "im2col"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1024, help="side of the --training-map input")
+    parser.add_argument("--batch", type=int, default=1, help="samples of the --training-map input")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="--training-map on this device (cpu, cuda; memory on CUDA: the caching allocator's peak of live tensors)",
+    )
     parser.add_argument("--pass", dest="which", choices=list(PASSES), default="forward", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="compact model, 2 photos, 1 crop each, no cache")
     parser.add_argument("--cache", type=Path, default=cache_root() / "artifact-map-outputs")
@@ -271,10 +295,10 @@ def main() -> int:
     parser.add_argument("--no-cost", action="store_true")
     args = parser.parse_args()
     if args.training_map_child:
-        training_map_child(args.training_map_child, args.size, args.which)
+        training_map_child(args.training_map_child, args.size, args.which, args.batch, args.device)
         return 0
     if args.training_map:
-        training_map_comparison(args.size)
+        training_map_comparison(args.size, args.batch, args.device)
         return 0
     model_name = "realesr-animevideov3" if args.quick else "realesrgan-x4plus"
     store = ModelStore(models_root(), builtin_catalog())

@@ -167,8 +167,12 @@ def _residual_backward(hr: torch.Tensor, sr: torch.Tensor, grad_residual: torch.
 
 
 def _dot_per_sample(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-    """Σ over C, H, W of first·second per sample, N×1×1×1, without an image-sized product."""
-    dots = [torch.dot(a.flatten(), b.flatten().to(a.dtype)) for a, b in zip(first, second, strict=True)]
+    """Σ over C, H, W of first·second per sample, N×1×1×1: one dot product per sample on the CPU (no image-sized
+    product), one product and sum elsewhere (one kernel launch each instead of N)."""
+    second = second.to(first.dtype)
+    if first.device.type != "cpu":
+        return (first * second).sum(dim=(-1, -2, -3), keepdim=True)
+    dots = [torch.dot(a.flatten(), b.flatten()) for a, b in zip(first, second, strict=True)]
     return torch.stack(dots).view(-1, 1, 1, 1)
 
 
@@ -234,7 +238,10 @@ def _unbiased(window: int) -> float:
 
 
 def _box_mean(values: torch.Tensor, window: int) -> torch.Tensor:
-    """Mean over each window×window block (valid positions), as two 1-D window sums."""
+    """Mean over each window×window block (valid positions): two 1-D window sums on the CPU, one pooling kernel
+    elsewhere, where the slices' many small kernel launches would cost more than the arithmetic (GPUs)."""
+    if values.device.type != "cpu":
+        return F.avg_pool2d(values, window, stride=1)
     return _window_sum(_window_sum(values, window, -2), window, -1).mul_(1.0 / (window * window))
 
 
