@@ -8,7 +8,9 @@ On crops of the held-back photos (``photo_set.HELD_BACK_PHOTOS``; the predictor 
 
 - detection: ROC AUC per crop (mean, min) against the top 10% of the training-form map of the detail vs HR, for
   two trivial baselines (local variance of the detail; of the bicubic upscale), LDL's statistic against each
-  reference, the TTA standard deviation and the learned estimate per reference source;
+  reference, the TTA standard deviation and the learned estimate per reference source; two oracles that read the
+  HR (its local variance; that of the detail the bicubic input lost), and the share of marked pixels where the HR
+  is over 4× as textured as the detail output;
 - calibration: mean map value (a probability of a 10% event should average 0.1) and the positive rate among
   pixels whose map exceeds 0.5;
 - blending: PSNR vs HR of blend = reference + mask·(detail − reference), mask = masks.mask_from_map(map, 0.3, 0.4)
@@ -95,6 +97,16 @@ def measure(crop: PhotoCrop, outputs: np.ndarray, mask_from: float = MASK_FROM) 
         "AUC trivial: local variance of bicubic": auc(local_variance(bicubic.mean(axis=2)), label),
         "AUC LDL statistic vs bicubic": auc(local_variance(np.abs(detail - bicubic).sum(axis=2)), label),
         "AUC TTA std (8)": auc(outputs.std(axis=0).sum(axis=2), label),
+        # Oracles read the ground truth, which no estimate has: how far an image-only estimate could hope to go.
+        "AUC oracle: local variance of HR": auc(local_variance(crop.hr.mean(axis=2)), label),
+        "AUC oracle: local variance of |HR - bicubic|": auc(
+            local_variance(np.abs(crop.hr - bicubic).sum(axis=2)), label
+        ),
+        # Marked pixels where the ground truth is far more textured than the output: detail the generator dropped,
+        # which the output and every reference lack.
+        "share of marked px where lv(HR) > 4 lv(detail)": float(
+            np.mean(local_variance(crop.hr.mean(axis=2))[label] > 4 * local_variance(detail.mean(axis=2))[label])
+        ),
     }
     for key in SOURCES:
         reference = reference_for(key, outputs, crop.low_res)
