@@ -208,10 +208,10 @@ def _worker_init(_: int) -> None:
 
 
 def training_loader(
-    samples: TrainingSamples, batch: int, workers: int, start: int = 0, stride: int = 1
+    samples: TrainingSamples, batch: int, workers: int, start: int = 0, stride: int = 1, pin_memory: bool = False
 ) -> DataLoader[Sample]:
     """Batches of ``batch`` samples from sample ``start`` on (every ``stride``-th; see ``SamplePosition``), loaded
-    by ``workers`` processes (0: in this one).
+    by ``workers`` processes (0: in this one); in page-locked memory with ``pin_memory`` (for CUDA training).
 
     Each batch is a tuple of N×3×h×w LR, N×3×H×W GT and (real-world) N×3×H×W GT' tensors. Raises ``ValueError``
     for a batch < 1 or workers < 0.
@@ -225,6 +225,7 @@ def training_loader(
         num_workers=workers,
         worker_init_fn=_worker_init if workers else None,
         prefetch_factor=2 if workers else None,
+        pin_memory=pin_memory,
         # Without a generator of its own, each iterator draws its (unused: samples are seeded by index) base seed
         # from torch's global one, and a resumed run, which starts one more iterator, would not continue it exactly.
         generator=torch.Generator().manual_seed(0),

@@ -48,6 +48,8 @@ class PairQueue:
             self._gt = gt.new_zeros((self.size, *gt.shape[1:]))
         if self._lq.shape[1:] != lq.shape[1:] or self._gt.shape[1:] != gt.shape[1:]:
             raise ValueError(f"batch shapes {tuple(lq.shape)}, {tuple(gt.shape)} differ from the queue's")
+        if self._lq.device != lq.device:  # a queue restored from a checkpoint (on the CPU) follows its batches
+            self._lq, self._gt = self._lq.to(lq.device), self._gt.to(gt.device)
         if self._filled < self.size:
             self._lq[self._filled : self._filled + batch] = lq
             self._gt[self._filled : self._filled + batch] = gt
@@ -63,10 +65,11 @@ class PairQueue:
         return out_lq, out_gt
 
     def state_dict(self) -> dict[str, Any]:
-        """The pairs in queue order (the slot map is not saved), the fill level and the generator's state."""
+        """The pairs in queue order (the slot map is not saved; on the CPU, wherever the queue lives), the fill
+        level and the generator's state."""
         slots = self._slots
-        lq = None if self._lq is None else self._lq[slots.to(self._lq.device)]
-        gt = None if self._gt is None else self._gt[slots.to(self._gt.device)]
+        lq = None if self._lq is None else self._lq[slots.to(self._lq.device)].cpu()
+        gt = None if self._gt is None else self._gt[slots.to(self._gt.device)].cpu()
         return {"lq": lq, "gt": gt, "filled": self._filled, "generator": self._generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -234,8 +234,10 @@ class Trainer:
 
     def train_step(self, batch: Sample) -> StepLosses:
         """One iteration on a loader batch (through the pair queue when the recipe has one)."""
-        lq, gt = batch[0], batch[1]
-        sharp = batch[2] if len(batch) > 2 else None
+        # On the training device first, so that the queue lives there too. From the loader's pinned memory the
+        # copies do not wait for the previous step's kernels: the CPU goes on queueing this step's meanwhile.
+        lq, gt = (tensor.to(self.step.device, non_blocking=True) for tensor in batch[:2])
+        sharp = batch[2].to(self.step.device, non_blocking=True) if len(batch) > 2 else None
         if self.queue is not None:
             # The queue holds GT and GT' side by side (6 channels) so that both stay paired with their LR.
             stacked = gt if sharp is None else torch.cat([gt, sharp], dim=1)
@@ -278,7 +280,14 @@ class Trainer:
         main = self.options.main_process
         world, rank = self.options.world_size, self.options.rank
         start = self._sample_position(self.iteration) + rank
-        loader = training_loader(self.samples, self.config.data.batch, self.options.workers, start=start, stride=world)
+        loader = training_loader(
+            self.samples,
+            self.config.data.batch,
+            self.options.workers,
+            start=start,
+            stride=world,
+            pin_memory=self.step.device.type == "cuda",
+        )
         bar = tqdm(total=end, initial=self.iteration, unit="it", disable=not (main and self.options.progress))
         batches: Iterator[Sample] = iter(loader)
         self._stop_requested = False
