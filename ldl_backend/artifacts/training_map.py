@@ -270,10 +270,7 @@ def refined_artifact_map(
     Gradients flow to ``sr`` only (``hr`` and ``sr_ema`` are treated as constants), as in LDL's training, where
     the map multiplies an L1 loss on the output. Raises ``ValueError`` for mismatched shapes or bad parameters.
     """
-    _check_map_inputs(hr, sr, sr_ema, window, exponent)
-    ema = None if sr_ema is None else sr_ema.detach()
-    with _full_precision(hr.device):
-        return _RefinedArtifactMap.apply(hr.detach(), sr, ema, window, exponent)
+    return _apply(_RefinedArtifactMap, hr, sr, sr_ema, window, exponent)
 
 
 def artifact_l1(
@@ -291,16 +288,24 @@ def artifact_l1(
     The gradient reaches ``sr`` through both factors, as in LDL's released code, or only through ``sr`` with
     ``detach_map`` (the map as a constant weight). Same errors as ``refined_artifact_map``.
     """
+    return _apply(_ArtifactL1, hr, sr, sr_ema, window, exponent, detach_map)
+
+
+def _apply(
+    operation: type[torch.autograd.Function],
+    hr: torch.Tensor,
+    sr: torch.Tensor,
+    sr_ema: torch.Tensor | None,
+    window: int,
+    exponent: float,
+    *options: bool,
+) -> torch.Tensor:
+    """Checks the inputs, then runs ``operation`` with ``hr`` and ``sr_ema`` as constants and autocast off: the
+    map's sums and variances run in float32 (float64 for float64 inputs) whatever the step's mixed precision."""
     _check_map_inputs(hr, sr, sr_ema, window, exponent)
     ema = None if sr_ema is None else sr_ema.detach()
-    with _full_precision(hr.device):
-        return _ArtifactL1.apply(hr.detach(), sr, ema, window, exponent, detach_map)
-
-
-def _full_precision(device: torch.device) -> torch.autocast:
-    """Autocast off: the map's sums and variances run in float32 (float64 for float64 inputs) whatever the step's
-    mixed precision, as they did before the map became one operation."""
-    return torch.autocast(device.type, enabled=False)
+    with torch.autocast(hr.device.type, enabled=False):
+        return operation.apply(hr.detach(), sr, ema, window, exponent, *options)
 
 
 def _check_map_inputs(
