@@ -30,7 +30,7 @@ from PIL import Image
 from qtpy.QtCore import QEvent, QObject, QPointF, Qt
 from qtpy.QtWidgets import QApplication
 
-from ldl_backend.client import ConnectSettings, Locations
+from ldl_client import ConnectSettings, Locations
 from ui.settings import AppSettings
 from ui.state.backend import Backend
 from ui.state.document import View

@@ -1,5 +1,5 @@
 """Package attributes imported on first use, so that light parts (the client library, mask maths) load without
-torch: ``import ldl_backend.client`` must not cost the seconds and the memory of the model stack."""
+torch: ``import ldl_client`` must not cost the seconds and the memory of the model stack."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from PIL import Image
 from qtpy.QtCore import QEventLoop, QPointF, QTimer
 from qtpy.QtWidgets import QApplication
 
-from ldl_backend.client import ConnectSettings
+from ldl_client import ConnectSettings
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.document import View

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["ldl_backend.client", "ldl_backend.artifacts.masks", "ldl_backend.artifacts.blend", "ui.widgets.main_window"],
+    ["ldl_client", "ldl_backend.artifacts.masks", "ldl_backend.artifacts.blend", "ui.widgets.main_window"],
 )
 def test_light_modules_do_not_import_torch(module: str) -> None:
     code = f"import sys, {module}; print('torch' in sys.modules)"

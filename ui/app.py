@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qtpy.QtWidgets import QApplication
 
-from ldl_backend.client import ConnectSettings
+from ldl_client import ConnectSettings
 from ui.settings import default_settings_path, load_settings
 from ui.state.backend import Backend
 from ui.widgets.main_window import MainWindow

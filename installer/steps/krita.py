@@ -5,7 +5,7 @@ Result in ``PYKRITA``::
 
     ldl_krita.desktop
     ldl_krita/              plugin/krita/ldl_krita, without caches
-        ldl_client/         ldl_backend/client (standard library only, relative imports)
+        ldl_client/         ldl_client (standard library only, relative imports)
         backend.json        {"python": ..., "ldl_studio_home": ... or null}
 
 The package is assembled in a temporary folder beside it and swapped in with renames, so an older copy is replaced
@@ -109,10 +109,10 @@ def _enable(kritarc: Path) -> bool:
 
 
 def _client_source() -> Path:
-    in_checkout = REPO_ROOT / "ldl_backend" / "client"
+    in_checkout = REPO_ROOT / "ldl_client"
     if in_checkout.is_dir():
         return in_checkout
-    spec = find_spec("ldl_backend.client")
+    spec = find_spec("ldl_client")
     if spec is None or spec.origin is None:
-        raise InstallError("cannot find ldl_backend/client", "run the installer from an LDL Studio checkout")
+        raise InstallError("cannot find ldl_client", "run the installer from an LDL Studio checkout")
     return Path(spec.origin).parent

@@ -11,9 +11,9 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ldl_backend.client.liveness import pid_alive
 from ldl_backend.errors import LdlError
 from ldl_backend.storage import atomic_output
+from ldl_client.liveness import pid_alive
 
 FILE_NAME = "server.json"
 

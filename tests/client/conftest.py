@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ldl_backend.client import Client, ConnectSettings, connect
+from ldl_client import Client, ConnectSettings, connect
 
 from .fake_server import Backend, FakeServer
 

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from ldl_backend.client import (
+from ldl_client import (
     Client,
     JobInfo,
     JobState,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ldl_backend.client import ConnectionFailed, ConnectSettings, DiscoveryError, connect, find_server
-from ldl_backend.client import read_discovery_file as read
-from ldl_backend.client.liveness import pid_alive
+from ldl_client import ConnectionFailed, ConnectSettings, DiscoveryError, connect, find_server
+from ldl_client import read_discovery_file as read
+from ldl_client.liveness import pid_alive
 
 from .fake_server import Backend, FakeServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ldl_backend.client.estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
+from ldl_client.estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ldl_backend.client import ConnectSettings, ServerStartFailed, connect
-from ldl_backend.client.launcher import server_command
+from ldl_client import ConnectSettings, ServerStartFailed, connect
+from ldl_client.launcher import server_command
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the fake interpreter is a POSIX script")
 

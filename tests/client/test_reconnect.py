@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ldl_backend.client import Client, ConnectionFailed, JobState, SubmitOptions
+from ldl_client import Client, ConnectionFailed, JobState, SubmitOptions
 
 from .fake_server import Backend, FakeServer
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import ldl_backend.client
+import ldl_client
 
 from .fake_server import Backend, FakeServer
 
-CLIENT_DIR = Path(ldl_backend.client.__file__).parent
+CLIENT_DIR = Path(ldl_client.__file__).parent
 
 SCRIPT = textwrap.dedent(
     """

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ldl_backend.client import ProtocolError, RawImage, SubmitOptions, UnsupportedImageError, default_locations
-from ldl_backend.client import sniff_content_type as sniff
-from ldl_backend.client.event_stream import Event, parse_events
-from ldl_backend.client.records import parse_health
+from ldl_client import ProtocolError, RawImage, SubmitOptions, UnsupportedImageError, default_locations
+from ldl_client import sniff_content_type as sniff
+from ldl_client.event_stream import Event, parse_events
+from ldl_client.records import parse_health
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ PLUGIN_DIR = REPO / "plugin" / "krita"
 if str(PLUGIN_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGIN_DIR))
 
-from ldl_backend.client import Client, ConnectSettings, connect  # noqa: E402
-from ldl_backend.client.locations import Locations  # noqa: E402
+from ldl_client import Client, ConnectSettings, connect  # noqa: E402
+from ldl_client.locations import Locations  # noqa: E402
 from tests.server.conftest import Server, start_server  # noqa: E402
 
 

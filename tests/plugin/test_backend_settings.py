@@ -9,7 +9,7 @@ import pytest
 from ldl_krita.backend_settings import connect_settings, read_backend_record
 from ldl_krita.errors import PluginError
 
-from ldl_backend.client import ConnectSettings
+from ldl_client import ConnectSettings
 
 
 def test_without_a_record_the_defaults_are_used(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from ldl_krita.task import ProgressRunner
 from ldl_krita.upscale import UpscaleRequest
 from pytestqt.qtbot import QtBot
 
-from ldl_backend.client import ModelInfo
+from ldl_client import ModelInfo
 
 MODELS = [
     ModelInfo("realesrgan-x4plus", "RRDBNet", 4, False, "detail", "slow, best detail"),

@@ -9,7 +9,7 @@ import pytest
 from ldl_krita.mask_pixels import map_pixels, mask_bytes, merge_max, unit_to_u8, unit_to_u16
 from ldl_krita.pixels import PixelFormat
 
-from ldl_backend.client import RawImage
+from ldl_client import RawImage
 
 
 def floats(values: np.ndarray) -> array.array:

@@ -7,7 +7,7 @@ import pytest
 from ldl_krita.errors import UnsupportedDocument
 from ldl_krita.pixels import PixelFormat, float_to_half, from_raw, half_to_float, mean3, to_raw
 
-from ldl_backend.client import RawImage
+from ldl_client import RawImage
 
 DEPTHS = {"U8": np.uint8, "U16": np.uint16, "F16": np.float16, "F32": np.float32}
 WIRE = {"U8": np.uint8, "U16": np.uint16, "F16": np.float32, "F32": np.float32}

@@ -18,7 +18,7 @@ from ldl_krita.upscale import (
     upscale_document,
 )
 
-from ldl_backend.client import Client, LayerName, RawImage
+from ldl_client import Client, LayerName, RawImage
 from tests.server.conftest import COMPACT
 
 from .fake_krita import FakeDocument, FakeKrita, FakeSelection

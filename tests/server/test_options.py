@@ -10,9 +10,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from ldl_backend import client
-from ldl_backend.client import SubmitOptions
-from ldl_backend.client import options as client_options
+import ldl_client as client
 from ldl_backend.engine.device import Precision, available_devices
 from ldl_backend.engine.upscale import EngineOptions
 from ldl_backend.models.catalog import builtin_catalog
@@ -20,6 +18,8 @@ from ldl_backend.server import submission
 from ldl_backend.server.errors import ApiError
 from ldl_backend.server.jobs import Job, JobOptions, JobState, JobStore
 from ldl_backend.server.openapi import openapi_document
+from ldl_client import SubmitOptions
+from ldl_client import options as client_options
 from tests.server.conftest import COMPACT, Server, png_bytes
 from tests.server.test_end_to_end import raw_array
 

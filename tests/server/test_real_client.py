@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ldl_backend.client import ConnectSettings, JobState, RawImage, ServerError, SubmitOptions, connect
-from ldl_backend.client.locations import Locations
+from ldl_client import ConnectSettings, JobState, RawImage, ServerError, SubmitOptions, connect
+from ldl_client.locations import Locations
 from tests.server.conftest import COMPACT, Server
 
 

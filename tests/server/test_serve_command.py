@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ldl_backend.client.liveness import pid_alive
+from ldl_client.liveness import pid_alive
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and /proc")
 START_TIMEOUT = 60

@@ -14,7 +14,7 @@ from PIL import Image, ImageCms
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from ldl_backend.client import ConnectSettings, Locations
+from ldl_client import ConnectSettings, Locations
 from tests.server.conftest import COMPACT, Server, start_server
 
 

@@ -15,8 +15,8 @@ from qtpy.QtCore import QMimeData, QPointF, Qt, QUrl
 from qtpy.QtGui import QDropEvent
 from qtpy.QtWidgets import QMessageBox
 
-from ldl_backend.client import ConnectSettings
 from ldl_backend.imageio import read_image
+from ldl_client import ConnectSettings
 from tests.ui.conftest import COMPACT, write_photo
 from tests.ui.test_app_flow import make_window, run_to_result
 from ui.app import build_window

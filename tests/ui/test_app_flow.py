@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QPointF
 
 from ldl_backend.artifacts.masks import mask_from_map
-from ldl_backend.client import ConnectSettings
 from ldl_backend.imageio import read_image
+from ldl_client import ConnectSettings
 from tests.ui.conftest import COMPACT
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QMessageBox
 
-from ldl_backend.client import ConnectSettings
+from ldl_client import ConnectSettings
 from tests.ui.conftest import write_photo
 from tests.ui.test_app_flow import make_window, run_to_result
 from ui.synthetic_input import drag

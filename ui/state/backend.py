@@ -7,7 +7,7 @@ import threading
 
 from qtpy.QtCore import QObject
 
-from ldl_backend.client import Client, ClientError, ConnectSettings, Health, ModelInfo, connect
+from ldl_client import Client, ClientError, ConnectSettings, Health, ModelInfo, connect
 from ui.qt import Signal
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from qtpy.QtCore import QObject
 
-from ldl_backend.client import Client, ClientError, JobState, SubmitOptions
 from ldl_backend.errors import LdlError
 from ldl_backend.imageio import ImageData, read_image
+from ldl_client import Client, ClientError, JobState, SubmitOptions
 from ui.qt import Signal
 from ui.state.export import ExportOptions, export_image
 from ui.state.layers import split_alpha

@@ -18,8 +18,8 @@ from qtpy.QtGui import QImage
 
 from ldl_backend.artifacts.blend import Blender
 from ldl_backend.artifacts.pixel_box import PixelBox
-from ldl_backend.client import RawImage, UnsupportedImageError, sniff_content_type
 from ldl_backend.imageio import ImageData
+from ldl_client import RawImage, UnsupportedImageError, sniff_content_type
 from ui.qt import Signal
 from ui.state import display
 from ui.state.display import MaskStyle

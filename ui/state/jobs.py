@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qtpy.QtCore import QObject
 
-from ldl_backend.client import Client, ClientError, JobInfo, JobState, RawImage, SubmitOptions
+from ldl_client import Client, ClientError, JobInfo, JobState, RawImage, SubmitOptions
 from ui.qt import Signal
 from ui.state.layers import ResultLayers
 

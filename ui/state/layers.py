@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldl_backend.client import RawImage
+from ldl_client import RawImage
 from ui.state.raw_arrays import raw_to_array
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldl_backend.client import RawImage
+from ldl_client import RawImage
 
 _DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "float32": np.dtype("<f4")}
 

@@ -18,8 +18,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_backend.client import JobInfo
 from ldl_backend.imageio import READABLE_FORMATS
+from ldl_client import JobInfo
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.batch import BatchQueue, ItemState

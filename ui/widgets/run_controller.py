@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from qtpy.QtCore import QObject
 
-from ldl_backend.client import JobInfo, learn
+from ldl_client import JobInfo, learn
 from ui.qt import Signal
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus

@@ -16,7 +16,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_backend.client import JobInfo, ModelInfo, SubmitOptions, describe_seconds, estimate_seconds
+from ldl_client import JobInfo, ModelInfo, SubmitOptions, describe_seconds, estimate_seconds
 from ui.qt import Signal
 from ui.settings import AppSettings
 

@@ -1,7 +1,7 @@
 """The one place the plugin imports the client library from: every name of the client's ``__all__``.
 
 Installed, the client is a copy inside this package (``ldl_krita/ldl_client``, put there by ``installer/install.py``);
-in the repository it is ``ldl_backend.client``, so the unit tests run against the same code.
+in the repository it is ``ldl_client``, so the unit tests run against the same code.
 """
 
 from __future__ import annotations
@@ -15,5 +15,5 @@ if not TYPE_CHECKING and find_spec(".ldl_client", __package__) is not None:
     from .ldl_client import *  # noqa: F403
     from .ldl_client import __all__ as __all__
 else:
-    from ldl_backend.client import *  # noqa: F403
-    from ldl_backend.client import __all__ as __all__
+    from ldl_client import *  # noqa: F403
+    from ldl_client import __all__ as __all__

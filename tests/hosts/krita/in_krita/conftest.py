@@ -16,7 +16,7 @@ from .dialogs import Dialogs
 from .documents import COMPACT, Upscaled, Upscales, open_photo, settle
 
 if TYPE_CHECKING:  # the installed copy of the client library is this code
-    from ldl_backend.client import Client
+    from ldl_client import Client
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def no_unexpected_dialogs(dialogs: Dialogs) -> Iterator[None]:
 def client(host_config: dict[str, Any]) -> Client:
     """The installer's copy of the client library inside the plugin, pointed at the backend the outer test started."""
     if TYPE_CHECKING:
-        from ldl_backend.client import ConnectSettings, Locations, connect
+        from ldl_client import ConnectSettings, Locations, connect
     else:
         from ldl_krita.ldl_client import ConnectSettings, Locations, connect
 

@@ -17,7 +17,7 @@ from .menus import menu_action
 from .pixels import TOLERANCE, as_rgba, difference, krita_mask, krita_rgba, raw_values
 
 if TYPE_CHECKING:
-    from ldl_backend.client import Client, LayerName
+    from ldl_client import Client, LayerName
 
 DEPTHS = ["U8", "U16", "F16", "F32"]
 SCALE = 4  # the compact model's
