@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ldl_backend.errors import LdlError
+from ldl_backend.imageio import INPUT_SUFFIXES
 
-INPUT_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
 _SUFFIX_FOR_FORMAT = {"png": ".png", "tiff": ".tif", "jpeg": ".jpg", "webp": ".webp"}
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from ldl_backend.commands.batch import INPUT_SUFFIXES
 from ldl_backend.errors import LdlError
+from ldl_backend.imageio import INPUT_SUFFIXES
 
 _SCALE_SUFFIX = re.compile(r"^(.+?)_?[xX]\d$")
 

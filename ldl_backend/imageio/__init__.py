@@ -5,7 +5,7 @@ PNG, TIFF, JPEG and WebP written atomically.
 """
 
 from ldl_backend.imageio.colour_profiles import srgb_profile_bytes
-from ldl_backend.imageio.formats import READABLE_FORMATS, WRITABLE_FORMATS
+from ldl_backend.imageio.formats import INPUT_SUFFIXES, READABLE_FORMATS, WRITABLE_FORMATS
 from ldl_backend.imageio.image import ImageData, ImageMetadata, dtype_max
 from ldl_backend.imageio.probe import ImageInfo, probe_image
 from ldl_backend.imageio.reader import DEFAULT_MAX_PIXELS, read_image
@@ -13,6 +13,7 @@ from ldl_backend.imageio.writer import write_image
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "INPUT_SUFFIXES",
     "READABLE_FORMATS",
     "WRITABLE_FORMATS",
     "ImageData",

@@ -12,7 +12,17 @@ from PIL import Image
 
 from ldl_backend.errors import ImageFileError
 
-READABLE_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP")
+# The file-name suffixes of each readable format. Reading goes by the first bytes; the suffixes only pick which
+# files of a folder (or a drop) are images to read.
+_READABLE_SUFFIXES = {
+    "PNG": (".png",),
+    "JPEG": (".jpg", ".jpeg"),
+    "WEBP": (".webp",),
+    "TIFF": (".tif", ".tiff"),
+    "BMP": (".bmp",),
+}
+READABLE_FORMATS = tuple(_READABLE_SUFFIXES)
+INPUT_SUFFIXES = frozenset(suffix for suffixes in _READABLE_SUFFIXES.values() for suffix in suffixes)
 WRITABLE_FORMATS = ("PNG", "TIFF", "JPEG", "WEBP")
 
 FORMAT_HINT = "use PNG, JPEG, WebP or TIFF"

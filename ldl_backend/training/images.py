@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ldl_backend.commands.batch import INPUT_SUFFIXES
 from ldl_backend.errors import LdlError
-from ldl_backend.imageio import dtype_max, read_image
+from ldl_backend.imageio import INPUT_SUFFIXES, dtype_max, read_image
 
 
 class TrainingDataError(LdlError):

@@ -18,7 +18,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_backend.imageio import READABLE_FORMATS
+from ldl_backend.imageio import INPUT_SUFFIXES
 from ldl_client import JobInfo
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
@@ -27,8 +27,6 @@ from ui.state.export import ExportFormat, ExportOptions
 from ui.widgets.mask_panel import MaskPanel
 from ui.widgets.messages import show_error
 from ui.widgets.run_panel import RunPanel
-
-_SUFFIXES = {f".{name.lower()}" for name in READABLE_FORMATS} | {".jpg", ".tif"}
 
 
 class BatchDialog(QDialog):
@@ -82,7 +80,7 @@ class BatchDialog(QDialog):
         self.queue.finished.connect(self._finished)
 
     def add_paths(self, paths: list[Path]) -> None:
-        self.queue.add([p for p in paths if p.suffix.lower() in _SUFFIXES])
+        self.queue.add([p for p in paths if p.suffix.lower() in INPUT_SUFFIXES])
 
     def export_options(self) -> ExportOptions:
         return ExportOptions(ExportFormat(self.format.currentData()))

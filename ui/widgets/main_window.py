@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
 )
 
 from ldl_backend.errors import LdlError
-from ldl_backend.imageio import READABLE_FORMATS, read_image
+from ldl_backend.imageio import INPUT_SUFFIXES, read_image
 from ui.settings import AppSettings, save_settings
 from ui.state.backend import Backend
 from ui.state.display import MaskStyle
@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
         if mime is None:
             return
         paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-        readable = [p for p in paths if p.suffix.lower().lstrip(".") in _READABLE_SUFFIXES]
+        readable = [p for p in paths if p.suffix.lower() in INPUT_SUFFIXES]
         self.open_paths(readable)
 
     # Running -------------------------------------------------------------------------------------------------------
@@ -480,5 +480,3 @@ class MainWindow(QMainWindow):
             except OSError as error:
                 self.status_bar.showMessage(f"settings not saved: {error}", 5000)
 
-
-_READABLE_SUFFIXES = {name.lower() for name in READABLE_FORMATS} | {"jpg", "tif", "tiff"}
