@@ -12,7 +12,6 @@ from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
 from ldl_backend.artifacts.references import ReferenceSource
 from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ArtifactOptions
 from ldl_backend.commands.models import assets_beside
-from ldl_backend.commands.upscale import resolve_model
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.errors import LdlError, OutputExistsError
@@ -22,7 +21,7 @@ from ldl_backend.evaluation.metric_suite import build_metric_suite
 from ldl_backend.evaluation.report import Protocol, Report
 from ldl_backend.evaluation.runner import evaluate
 from ldl_backend.evaluation.upscalers import BICUBIC, LAYERS, BicubicUpscaler, ModelUpscaler, Upscaler
-from ldl_backend.models.store import ModelStore
+from ldl_backend.models.store import ModelStore, resolve_model
 from ldl_backend.paths import cache_root
 from ldl_backend.storage import write_atomically
 

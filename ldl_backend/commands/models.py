@@ -6,11 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from ldl_backend.commands.upscale import resolve_model
 from ldl_backend.models.asset_store import AssetStore
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.formats.pth import WeightsKey
-from ldl_backend.models.store import ModelStore
+from ldl_backend.models.store import ModelStore, resolve_model
 
 
 def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,7 +15,6 @@ import torch
 
 from ldl_backend.archs.vgg import Vgg19Features
 from ldl_backend.commands.models import assets_beside
-from ldl_backend.commands.upscale import resolve_model
 from ldl_backend.engine.device import Precision, best_device, choose_target
 from ldl_backend.errors import LdlError
 from ldl_backend.models.asset_store import AssetStore
@@ -23,7 +22,7 @@ from ldl_backend.models.assets import TORCHVISION_VGG19
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.detection import default_registry
 from ldl_backend.models.loading import LoadedModel
-from ldl_backend.models.store import ModelStore
+from ldl_backend.models.store import ModelStore, resolve_model
 from ldl_backend.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from ldl_backend.training.config import PRESETS, PresetName, TrainingConfig
 from ldl_backend.training.config_file import load_config

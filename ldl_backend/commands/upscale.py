@@ -26,8 +26,8 @@ from ldl_backend.imageio import read_image
 from ldl_backend.imageio.image import dtype_max
 from ldl_backend.models.catalog import DEFAULT_MODEL
 from ldl_backend.models.formats.onnx_export import export_onnx
-from ldl_backend.models.loading import LoadedModel, load_model
-from ldl_backend.models.store import ModelStore
+from ldl_backend.models.loading import LoadedModel
+from ldl_backend.models.store import ModelStore, resolve_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,14 +110,6 @@ def options_from(arguments: argparse.Namespace) -> tuple[EngineOptions, OutputSi
     if not 1 <= arguments.quality <= 100:
         raise LdlError(f"--quality must be between 1 and 100, not {arguments.quality}", "")
     return options, output_size
-
-
-def resolve_model(reference: str, store: ModelStore) -> tuple[LoadedModel, str | None]:
-    """(model, catalog name or None for a file)."""
-    path = Path(reference)
-    if reference not in store.catalog() and (path.suffix or path.exists()):
-        return load_model(path), None
-    return store.load(reference), reference
 
 
 def wants_layers(arguments: argparse.Namespace) -> bool:

@@ -31,7 +31,7 @@ from ldl_backend.models.formats.ncnn import load_ncnn
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.formats.pth import WeightsKey
 from ldl_backend.models.formats.safetensors_file import read_safetensors, write_safetensors
-from ldl_backend.models.loading import LoadedModel, read_state_dict
+from ldl_backend.models.loading import LoadedModel, load_model, read_state_dict
 from ldl_backend.models.state_dict import validate_state_dict
 from ldl_backend.storage import write_atomically
 
@@ -220,6 +220,19 @@ class ModelStore:
     def _save_imported(self, entries: list[CatalogEntry]) -> None:
         document = {"version": _USER_CATALOG_VERSION, "models": [_entry_to_json(entry) for entry in entries]}
         write_atomically(self.root / USER_CATALOG_FILE, json.dumps(document, indent=2).encode())
+
+
+def resolve_model(reference: str, store: ModelStore) -> tuple[LoadedModel, str | None]:
+    """The model a command line names: (model, catalog name), or (model, None) for a model file.
+
+    ``reference`` is a catalog name unless it is not one and looks like a file (has a suffix or exists). Raises
+    ``ModelNotFoundError`` for a name that is not listed (naming the known ones) or not installed (with the command
+    that installs it), and ``ModelFileError``/``UnknownArchitectureError`` for a file that is no usable model.
+    """
+    path = Path(reference)
+    if reference not in store.catalog() and (path.suffix or path.exists()):
+        return load_model(path), None
+    return store.load(reference), reference
 
 
 def _name_from_file(path: Path) -> str:

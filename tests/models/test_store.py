@@ -19,7 +19,7 @@ from ldl_backend.errors import (
 )
 from ldl_backend.models.catalog import Catalog, CatalogEntry, DownloadSource, ManualSource, builtin_catalog
 from ldl_backend.models.descriptor import Architecture
-from ldl_backend.models.store import USER_CATALOG_FILE, ModelStore
+from ldl_backend.models.store import USER_CATALOG_FILE, ModelStore, resolve_model
 from tests.file_server import serve_files
 
 
@@ -47,6 +47,27 @@ def test_import_list_load_remove(store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_p
     assert not status.path.exists()
     with pytest.raises(ModelNotFoundError, match="no model named 'my-model'"):
         store.load("my-model")
+
+
+def test_resolve_model_takes_a_catalog_name_or_a_model_file(
+    store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "weights.pth"
+    torch.save(tiny_rrdbnet.state_dict(), source)
+    from_file, name = resolve_model(str(source), store)
+    assert name is None and from_file.descriptor.architecture is Architecture.RRDBNET
+
+    store.import_file(source, "mine")
+    # A listed name wins over a file of the same name in the working folder.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").write_bytes(b"not a model")
+    from_store, name = resolve_model("mine", store)
+    assert name == "mine" and from_store.descriptor.config == from_file.descriptor.config
+
+    with pytest.raises(ModelNotFoundError, match="no model named 'missing'"):
+        resolve_model("missing", store)
+    with pytest.raises(ModelFileError, match=r"absent\.pth does not exist"):
+        resolve_model(str(tmp_path / "absent.pth"), store)
 
 
 def test_invalid_names_are_refused_before_anything_is_written(
