@@ -37,17 +37,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from photo_set import HELD_BACK_PHOTOS, PhotoCrop, photo_crops, top_fraction_label, transform_outputs
 from scipy.stats import rankdata
 
 from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE, estimate_artifact_map
 from ldl_backend.artifacts.masks import mask_from_map
-from ldl_backend.artifacts.photo_set import (
-    HELD_BACK_PHOTOS,
-    PhotoCrop,
-    photo_crops,
-    top_fraction_label,
-    transform_outputs,
-)
 from ldl_backend.artifacts.references import ReferenceSource, TtaRunner, lanczos_reference
 from ldl_backend.degradations.imresize import imresize
 from ldl_backend.engine.pipeline import upscale_image

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,13 +31,16 @@ from PIL import Image
 from qtpy.QtCore import QEvent, QObject, QPointF, Qt
 from qtpy.QtWidgets import QApplication
 
+# The mouse helper lives with the UI tests; run as a file, this script sees only benchmarks/ on its path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from ldl_client import ConnectSettings, Locations
+from tests.ui.synthetic_input import send_mouse
 from ui.settings import AppSettings
 from ui.state.backend import Backend
 from ui.state.document import View
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Ramp
-from ui.synthetic_input import send_mouse
 from ui.widgets.canvas import CanvasTool
 from ui.widgets.main_window import MainWindow
 

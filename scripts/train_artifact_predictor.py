@@ -20,9 +20,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+# The photo set (and its training/held-back split) lives with the benchmark that measures on the held-back part;
+# run as a file, this script sees only scripts/ on its path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.photo_set import TRAINING_PHOTOS, photo_crops, top_fraction_label, transform_outputs
 from ldl_backend.artifacts.estimate import relative_cues
 from ldl_backend.artifacts.features import FEATURE_NAMES
-from ldl_backend.artifacts.photo_set import TRAINING_PHOTOS, photo_crops, top_fraction_label, transform_outputs
 from ldl_backend.artifacts.predictor import DEFAULT_FILE, ArtifactPredictor, LinearCues, save_predictor
 from ldl_backend.artifacts.references import lanczos_reference
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine

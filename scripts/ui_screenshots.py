@@ -19,11 +19,14 @@ from PIL import Image
 from qtpy.QtCore import QEventLoop, QPointF, QTimer
 from qtpy.QtWidgets import QApplication
 
+# The mouse helper lives with the UI tests; run as a file, this script sees only scripts/ on its path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from ldl_client import ConnectSettings
+from tests.ui.synthetic_input import drag
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.document import View
-from ui.synthetic_input import drag
 from ui.widgets.canvas import CanvasTool
 from ui.widgets.main_window import MainWindow
 

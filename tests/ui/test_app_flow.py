@@ -15,12 +15,12 @@ from ldl_backend.artifacts.masks import mask_from_map
 from ldl_backend.imageio import read_image
 from ldl_client import ConnectSettings
 from tests.ui.conftest import COMPACT
+from tests.ui.synthetic_input import drag
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
 from ui.state.document import View
 from ui.state.export import ExportFormat, ExportOptions
 from ui.state.raw_arrays import array_to_raw, raw_to_array
-from ui.synthetic_input import drag
 from ui.widgets.main_window import MainWindow
 
 

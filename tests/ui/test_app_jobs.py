@@ -12,8 +12,8 @@ from qtpy.QtWidgets import QMessageBox
 
 from ldl_client import ConnectSettings
 from tests.ui.conftest import write_photo
+from tests.ui.synthetic_input import drag
 from tests.ui.test_app_flow import make_window, run_to_result
-from ui.synthetic_input import drag
 
 
 def _big_photo(tmp_path: Path, chelsea: np.ndarray) -> Path:

@@ -9,8 +9,8 @@ from qtpy.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
 from qtpy.QtGui import QImage, QNativeGestureEvent, QPaintEvent, QPointingDevice, QWheelEvent
 from qtpy.QtWidgets import QApplication
 
+from tests.ui.synthetic_input import drag, send_mouse
 from ui.state.display import qimage_of
-from ui.synthetic_input import drag, send_mouse
 from ui.widgets.canvas import FIT_MARGIN, Canvas, CanvasTool
 from ui.widgets.image_pyramid import ImagePyramid
 from ui.widgets.view_state import MAX_ZOOM, MIN_ZOOM, ViewState
