@@ -40,9 +40,9 @@ import numpy as np
 from photo_set import HELD_BACK_PHOTOS, PhotoCrop, photo_crops, top_fraction_label, transform_outputs
 from scipy.stats import rankdata
 
-from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE, estimate_artifact_map
+from ldl_backend.artifacts.estimate import estimate_artifact_map
 from ldl_backend.artifacts.masks import mask_from_map
-from ldl_backend.artifacts.references import ReferenceSource, TtaRunner, lanczos_reference
+from ldl_backend.artifacts.references import TtaRunner, lanczos_reference
 from ldl_backend.degradations.imresize import imresize
 from ldl_backend.engine.pipeline import upscale_image
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
@@ -50,6 +50,7 @@ from ldl_backend.imageio import ImageData
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import cache_root, models_root
+from ldl_client.options import DEFAULT_REFERENCE, ReferenceSource
 
 SOURCES = ("tta:8", "tta:4", "tta:2", "lanczos")
 # The mask ramps from keeping the detail (map <= MASK_FROM, the base rate of a top-10% pixel: no evidence of an

@@ -22,13 +22,13 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from ldl_backend.artifacts.references import ReferenceSource
 from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.imageio import ImageData
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
 from ldl_backend.server import ServerConfig, prepare_server
+from ldl_client.options import ReferenceSource
 
 MODEL = "realesr-animevideov3"
 OPTIONS = f"model={MODEL}&reference=lanczos"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "ldl-studio"
-HOME_VARIABLE = "LDL_STUDIO_HOME"
+from ldl_client.locations import APP_NAME, HOME_VARIABLE, runtime_dir
+
+__all__ = ["APP_NAME", "HOME_VARIABLE", "assets_root", "cache_root", "data_root", "models_root", "runtime_root"]
 
 
 def data_root(environment: Mapping[str, str] | None = None) -> Path:
@@ -30,16 +30,9 @@ def assets_root(environment: Mapping[str, str] | None = None) -> Path:
 
 
 def runtime_root(environment: Mapping[str, str] | None = None) -> Path:
-    """Where a running server leaves its discovery file: ``$LDL_STUDIO_HOME/run`` when set, else the user runtime
-    directory (the user state directory where the platform has no runtime directory)."""
-    environment = os.environ if environment is None else environment
-    override = environment.get(HOME_VARIABLE)
-    if override:
-        return Path(override) / "run"
-    if sys.platform.startswith("linux") and not environment.get("XDG_RUNTIME_DIR"):
-        # platformdirs would fall back to a folder under the shared /tmp.
-        return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
-    return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))
+    """Where a running server leaves its discovery file: the clients' own rule (``ldl_client.locations``), so the
+    server writes exactly where they look."""
+    return runtime_dir(environment)
 
 
 def cache_root(environment: Mapping[str, str] | None = None) -> Path:

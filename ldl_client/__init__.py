@@ -10,10 +10,16 @@ docs/server-api.md.
     blend = client.layer(job.id, "blend", format="raw")
 """
 
-from .client import LAYER_NAMES, Client, LayerName
+from .client import Client
 from .connect import ConnectSettings, connect
 from .content_type import sniff_content_type
-from .discovery import ServerEndpoint, find_server, read_discovery_file
+from .discovery import (
+    ServerEndpoint,
+    find_server,
+    read_discovery_file,
+    remove_discovery_file,
+    write_discovery_file,
+)
 from .errors import (
     ClientError,
     ConnectionFailed,
@@ -25,17 +31,42 @@ from .errors import (
     WaitTimeoutError,
 )
 from .estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
-from .locations import Locations, default_locations
-from .options import MAX_TILE, MIN_TILE, PRECISIONS, SubmitOptions
-from .raw_image import RawImage
+from .layers import IMAGE_LAYERS, LAYER_NAMES, LayerName
+from .locations import Locations, default_locations, runtime_dir
+from .options import (
+    DEFAULT_MODEL,
+    DEFAULT_REFERENCE,
+    DEFAULT_SOFTNESS,
+    DEFAULT_THRESHOLD,
+    MAX_SCALE,
+    MAX_TILE,
+    MIN_TILE,
+    PRECISIONS,
+    AlphaMode,
+    OptionError,
+    Precision,
+    ReferenceKind,
+    ReferenceSource,
+    SubmitOptions,
+)
+from .raw_image import RawHeader, RawImage
 from .records import Health, JobError, JobInfo, JobState, ModelInfo, Progress
 from .transport import Transport
+from .version import API_VERSION
 
 __all__ = [
+    "API_VERSION",
+    "DEFAULT_MODEL",
+    "DEFAULT_REFERENCE",
+    "DEFAULT_SOFTNESS",
+    "DEFAULT_THRESHOLD",
+    "IMAGE_LAYERS",
     "LAYER_NAMES",
+    "MAX_SCALE",
     "MAX_TILE",
     "MIN_TILE",
     "PRECISIONS",
+    "AlphaMode",
     "Client",
     "ClientError",
     "ConnectSettings",
@@ -48,9 +79,14 @@ __all__ = [
     "LayerName",
     "Locations",
     "ModelInfo",
+    "OptionError",
+    "Precision",
     "Progress",
     "ProtocolError",
+    "RawHeader",
     "RawImage",
+    "ReferenceKind",
+    "ReferenceSource",
     "ServerEndpoint",
     "ServerError",
     "ServerStartFailed",
@@ -68,5 +104,8 @@ __all__ = [
     "load_rates",
     "model_passes",
     "read_discovery_file",
+    "remove_discovery_file",
+    "runtime_dir",
     "sniff_content_type",
+    "write_discovery_file",
 ]

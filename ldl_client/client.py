@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Literal, overload
 
 from .content_type import sniff_content_type
 from .discovery import ServerEndpoint
 from .errors import ClientError, ConnectionFailed, ProtocolError, WaitTimeoutError
 from .event_stream import parse_events
+from .layers import LAYER_NAMES, LayerName
 from .options import SubmitOptions
 from .raw_image import RawImage
 from .records import Health, JobInfo, ModelInfo, parse_health, parse_job, parse_jobs, parse_models
 from .transport import Transport
 
-LayerName = Literal["detail", "reference", "map", "mask", "blend"]
-LAYER_NAMES: tuple[str, ...] = ("detail", "reference", "map", "mask", "blend")
 LAYER_FORMATS: tuple[str, ...] = ("png", "tiff", "raw")
 MASK_DTYPES: tuple[str, ...] = ("uint8", "uint16", "float32")
 # How long an event stream may stay silent before ``wait`` stops trusting it and polls instead.
@@ -76,12 +75,19 @@ class Client:
 
         Raises ``ConnectionFailed`` when the stream breaks or stays silent for ``silence_timeout`` seconds.
         """
+        yield from self._follow(job_id, silence_timeout, None)
+
+    def _follow(
+        self, job_id: str, silence_timeout: float, interrupt: Callable[[], bool] | None
+    ) -> Generator[JobInfo, None, None]:
+        """``events``, ending early (without an error) once ``interrupt()`` is true, checked between lines."""
         target = _job_path(job_id, "events")
         headers = {"Accept": "text/event-stream"}
         with self._transport.stream("GET", target, headers=headers, timeout=silence_timeout) as response:
             last: JobInfo | None = None
+            lines: Iterable[bytes] = response if interrupt is None else _until(response, interrupt)
             try:
-                for event in parse_events(response):
+                for event in parse_events(lines):
                     if event.event == "progress":
                         last = parse_job(_event_json(event.data))
                         yield last
@@ -101,15 +107,29 @@ class Client:
         on_progress: Callable[[JobInfo], None] | None = None,
         timeout: float | None = None,
         poll_interval: float = 0.5,
+        stop: Callable[[], bool] | None = None,
     ) -> JobInfo:
         """Block until the job is final and return it; ``on_progress`` gets the job after each change seen.
 
         Follows the event stream and falls back to polling every ``poll_interval`` seconds when the stream is
         unavailable, breaks or ends early (e.g. the server restarted). Raises ``WaitTimeoutError`` after ``timeout``
         seconds (the job keeps running; cancel it if it is no longer wanted).
+
+        ``stop`` (e.g. ``threading.Event.is_set``, for a cancel from another thread) is checked between the stream's
+        lines (the server sends a keep-alive line every half second while nothing changes) and between polls; once
+        it is true, ``wait`` returns the job as last seen, not final (the job keeps running: cancel it if need be).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         reported: list[JobInfo] = []
+
+        def stopped() -> bool:
+            return stop is not None and stop()
+
+        def interrupt() -> bool:
+            return stopped() or (deadline is not None and time.monotonic() >= deadline)
+
+        def last_seen() -> JobInfo:
+            return reported[-1] if reported else self.job(job_id)
 
         def report(job: JobInfo) -> None:
             if on_progress is not None and (not reported or reported[-1] != job):
@@ -117,7 +137,7 @@ class Client:
             reported[:] = [job]
 
         silence = STREAM_SILENCE_SECONDS if timeout is None else max(0.05, min(STREAM_SILENCE_SECONDS, timeout))
-        stream = self.events(job_id, silence_timeout=silence)
+        stream = self._follow(job_id, silence, interrupt)
         try:
             for job in stream:
                 report(job)
@@ -132,6 +152,8 @@ class Client:
         finally:
             stream.close()
         while True:
+            if stopped():
+                return last_seen()
             job = self.job(job_id)
             report(job)
             if job.state.is_final:
@@ -214,6 +236,13 @@ def _optional_job(data: str) -> JobInfo | None:
         return parse_job(json.loads(data))
     except (json.JSONDecodeError, ProtocolError):
         return None
+
+
+def _until(lines: Iterable[bytes], interrupt: Callable[[], bool]) -> Iterator[bytes]:
+    for line in lines:
+        if interrupt():
+            return
+        yield line
 
 
 def _check_deadline(job_id: str, deadline: float | None) -> None:

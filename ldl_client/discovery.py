@@ -1,19 +1,24 @@
-"""Reading the server's discovery file ``server.json``: its port, token and pid, if it can be trusted and is fresh."""
+"""The server's discovery file ``server.json``: the one definition of its content, written by the server with
+``write_discovery_file`` and read by every client with ``read_discovery_file`` (port, token and pid, if it can be
+trusted and is fresh). Mode 0600 in a 0700 folder, written atomically; a clean exit removes it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DiscoveryError
 from .liveness import pid_alive
+from .version import API_VERSION
 
-API_VERSION = 1
+_FIELDS = ("port", "pid", "token", "version", "api")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,40 @@ class ServerEndpoint:
     version: str
     api: int
     path: Path
+
+
+def write_discovery_file(path: Path, *, port: int, pid: int, token: str, version: str) -> ServerEndpoint:
+    """Write the file a server at ``port`` (process ``pid``) is found by, replacing any older one in one step.
+
+    The folder is created private (0700) and the file is private (0600) from its first byte: the token is a secret.
+    Raises ``OSError`` when the folder cannot be written.
+    """
+    endpoint = ServerEndpoint(port=port, pid=pid, version=version, api=API_VERSION, path=path, token=token)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # mkstemp creates the file 0600 before anything is written; os.replace swaps it in whole.
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(json.dumps({name: getattr(endpoint, name) for name in _FIELDS}).encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise
+    return endpoint
+
+
+def remove_discovery_file(path: Path, pid: int) -> None:
+    """Remove the file if it still names process ``pid`` (a newer server may have replaced it)."""
+    try:
+        with path.open("rb") as handle:
+            owner = json.loads(handle.read(64 * 1024).decode("utf-8")).get("pid")
+        if owner == pid:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def read_discovery_file(path: Path) -> ServerEndpoint | None:
@@ -50,7 +89,7 @@ def read_discovery_file(path: Path) -> ServerEndpoint | None:
         raise DiscoveryError(f"the discovery file {path} is not valid JSON", _DELETE_HINT) from e
     if not isinstance(data, dict):
         raise DiscoveryError(f"the discovery file {path} is not a JSON object", _DELETE_HINT)
-    port, pid, token, version, api = (data.get(key) for key in ("port", "pid", "token", "version", "api"))
+    port, pid, token, version, api = (data.get(key) for key in _FIELDS)
     if not (
         isinstance(port, int)
         and 0 < port < 65536

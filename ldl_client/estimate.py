@@ -1,9 +1,9 @@
-"""How long an upscale will take: a prior by network kind, then what this user's finished jobs taught. Pure, and
-shared by the desktop app and the plug-ins (their run dialogs show it).
+"""How long an upscale will take: the server's prior for the model, then what this user's finished jobs taught.
+Pure, and shared by the desktop app and the plug-ins (their run dialogs show it).
 
-The priors are seconds per output megapixel per model pass, measured on a two-core laptop CPU
-(docs/engineering-notes.md: RRDBNet ×4 runs at about 0.16 output MP/s in bf16; the compact SRVGG net is about ten
-times faster). A finished job moves the rate of its model and device halfway to what it measured.
+Rates are seconds per output megapixel per model pass. The prior is the model's architecture's, measured on a
+two-core CPU and sent by the server in ``ModelInfo.seconds_per_megapixel``. A finished job moves the rate of its
+model and device halfway to what it measured.
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, MutableMapping
 
-_PRIOR_SECONDS = {"rrdbnet": 6.5, "srvggnetcompact": 0.7, "swinir": 15.0}
+from .options import ReferenceSource
+from .records import ModelInfo
+
+# For a model whose server does not say (an older server): RRDBNet ×4's rate in fp32 on two cores.
 _UNKNOWN_SECONDS = 8.0
 _LEARNING_WEIGHT = 0.5
 
 
-def model_passes(reference: str) -> float:
-    """Model passes the reference costs: TTA runs the model k times (one of them is the detail itself), another
-    model runs once more, Lanczos costs no pass."""
-    if reference.startswith("tta"):
-        tail = reference[3:].lstrip(":")
-        return float(max(1, int(tail) if tail.isdigit() else 8))
-    if reference.startswith("model:"):
-        return 2.0
-    return 1.0
+def model_passes(reference: ReferenceSource) -> float:
+    """Model passes of a job: the detail itself plus what its reference adds (TTA k − 1, another model 1)."""
+    return float(1 + reference.model_passes)
 
 
 def rate_key(model: str, device: str) -> str:
@@ -32,16 +29,21 @@ def rate_key(model: str, device: str) -> str:
 
 
 def estimate_seconds(
-    model: str, architecture: str, device: str, reference: str, output_pixels: int, learned: Mapping[str, float]
+    model: ModelInfo, device: str, reference: ReferenceSource, output_pixels: int, learned: Mapping[str, float]
 ) -> float:
     """Seconds for a job whose output has ``output_pixels`` pixels."""
-    prior = _PRIOR_SECONDS.get(architecture.lower(), _UNKNOWN_SECONDS)
-    rate = learned.get(rate_key(model, device), prior)
+    prior = model.seconds_per_megapixel or _UNKNOWN_SECONDS
+    rate = learned.get(rate_key(model.name, device), prior)
     return rate * model_passes(reference) * output_pixels / 1e6
 
 
 def learn(
-    model: str, device: str, reference: str, output_pixels: int, seconds: float, learned: MutableMapping[str, float]
+    model: str,
+    device: str,
+    reference: ReferenceSource,
+    output_pixels: int,
+    seconds: float,
+    learned: MutableMapping[str, float],
 ) -> None:
     """Fold a finished job's duration into ``learned`` (seconds per output megapixel per pass)."""
     if output_pixels <= 0 or seconds <= 0:

@@ -14,9 +14,71 @@ Dtype = Literal["uint8", "uint16", "float32"]
 RAW_CONTENT_TYPE = "application/x-ldl-raw"
 
 # Bytes per sample, and the array module's typecode for each dtype ("H" is 2 bytes and "f" 4 on every CPython).
-_ITEMSIZE: dict[str, int] = {"uint8": 1, "uint16": 2, "float32": 4}
+ITEMSIZE: dict[str, int] = {"uint8": 1, "uint16": 2, "float32": 4}
 _TYPECODE: dict[str, str] = {"uint8": "B", "uint16": "H", "float32": "f"}
+CHANNEL_COUNTS = (1, 3, 4)
 _HEADERS = ("X-Ldl-Width", "X-Ldl-Height", "X-Ldl-Channels", "X-Ldl-Dtype")
+_SEND_HINT = "send X-Ldl-Width, X-Ldl-Height, X-Ldl-Channels and X-Ldl-Dtype with a raw body"
+
+
+class RawHeaderError(ValueError):
+    """``X-Ldl-*`` headers that do not describe a raw image; ``hint`` says what they must be."""
+
+    def __init__(self, message: str, hint: str = _SEND_HINT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class RawHeader:
+    """What the ``X-Ldl-*`` headers of a raw body say: ``height`` rows of ``width`` pixels of ``channels`` samples
+    of ``dtype``. Raises ``RawHeaderError`` when built with values outside the format."""
+
+    width: int
+    height: int
+    channels: int
+    dtype: str
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise RawHeaderError(f"image size {self.width}x{self.height} is empty; width and height must be at least 1")
+        if self.channels not in CHANNEL_COUNTS:
+            raise RawHeaderError(f"{self.channels} channels is not supported; use 1 (gray), 3 (RGB) or 4 (RGBA)")
+        if self.dtype not in ITEMSIZE:
+            raise RawHeaderError(f"dtype {self.dtype!r} is not supported; use one of {', '.join(ITEMSIZE)}")
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def byte_count(self) -> int:
+        """The length of the body these headers describe: interleaved, row by row, no padding."""
+        return self.pixels * self.channels * ITEMSIZE[self.dtype]
+
+    def headers(self) -> dict[str, str]:
+        """The request/response headers that describe a body of this shape."""
+        return {
+            "Content-Type": RAW_CONTENT_TYPE,
+            "X-Ldl-Width": str(self.width),
+            "X-Ldl-Height": str(self.height),
+            "X-Ldl-Channels": str(self.channels),
+            "X-Ldl-Dtype": self.dtype,
+        }
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RawHeader:
+        """Read the ``X-Ldl-*`` headers (names matched case-insensitively). Raises ``RawHeaderError``."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        sizes: list[int] = []
+        for name in _HEADERS[:3]:
+            text = lowered.get(name.lower())
+            # isascii: str.isdigit() also accepts '²', which int() refuses; 9 digits keep the product in range.
+            if text is None or not (text.isascii() and text.isdigit()) or len(text) > 9:
+                raise RawHeaderError(f"{name} must be a positive integer, not {text!r}")
+            sizes.append(int(text))
+        return cls(sizes[0], sizes[1], sizes[2], lowered.get("x-ldl-dtype", ""))
 
 
 @dataclass(frozen=True)
@@ -35,13 +97,7 @@ class RawImage:
     data: bytes
 
     def __post_init__(self) -> None:
-        if self.width <= 0 or self.height <= 0:
-            raise ValueError(f"image size {self.width}x{self.height} is empty; width and height must be positive")
-        if self.channels not in (1, 3, 4):
-            raise ValueError(f"{self.channels} channels is not supported; use 1 (gray), 3 (RGB) or 4 (RGBA)")
-        if self.dtype not in _ITEMSIZE:
-            raise ValueError(f"dtype {self.dtype!r} is not supported; use one of {', '.join(_ITEMSIZE)}")
-        expected = self.width * self.height * self.channels * _ITEMSIZE[self.dtype]
+        expected = self.header.byte_count
         if len(self.data) != expected:
             raise ValueError(
                 f"{len(self.data)} bytes do not hold a {self.width}x{self.height}x{self.channels} {self.dtype} "
@@ -89,26 +145,23 @@ class RawImage:
             samples.byteswap()
         return samples
 
+    @property
+    def header(self) -> RawHeader:
+        return RawHeader(self.width, self.height, self.channels, self.dtype)
+
     def headers(self) -> dict[str, str]:
         """The request/response headers that describe this body."""
-        return {
-            "Content-Type": RAW_CONTENT_TYPE,
-            "X-Ldl-Width": str(self.width),
-            "X-Ldl-Height": str(self.height),
-            "X-Ldl-Channels": str(self.channels),
-            "X-Ldl-Dtype": self.dtype,
-        }
+        return self.header.headers()
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str], data: bytes) -> RawImage:
         """Read a raw body from its ``X-Ldl-*`` headers (keys matched case-insensitively). Raises ``ProtocolError``."""
-        lowered = {key.lower(): value for key, value in headers.items()}
-        values = [lowered.get(name.lower()) for name in _HEADERS]
         try:
-            width, height, channels = (int(value or "") for value in values[:3])
-            return cls(width, height, channels, values[3] or "", data)
+            header = RawHeader.from_headers(headers)
+            return cls(header.width, header.height, header.channels, header.dtype, data)
         except ValueError as e:
-            shown = ", ".join(f"{name}={value}" for name, value in zip(_HEADERS, values, strict=True))
+            lowered = {key.lower(): value for key, value in headers.items()}
+            shown = ", ".join(f"{name}={lowered.get(name.lower())}" for name in _HEADERS)
             raise ProtocolError(
                 f"the server sent a raw image this client cannot read ({shown}): {e}",
                 "the server and this client may be different versions; update LDL Studio so both match",

@@ -1,4 +1,5 @@
-"""Typed views of the server's JSON answers (docs/server-api.md), parsed strictly enough to catch a wrong server."""
+"""The server's answers (docs/server-api.md) as typed records: the server writes them with ``to_json`` and the clients
+read them with the ``parse_*`` functions, strictly enough to catch a wrong server."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class JobState(str, enum.Enum):
         return self not in (JobState.QUEUED, JobState.RUNNING)
 
 
+UNFINISHED_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
 @dataclass(frozen=True)
 class Progress:
     """Tiles ``done`` of ``total`` in the current ``stage``; ``eta_seconds`` is None while unknown."""
@@ -43,7 +47,10 @@ class Progress:
 class JobError:
     code: str
     message: str
-    hint: str
+    hint: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "hint": self.hint}
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,25 @@ class JobInfo:
     error: JobError | None
     width: int | None
     height: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        progress = self.progress
+        return {
+            "id": self.id,
+            "state": self.state.value,
+            "model": self.model,
+            "created": self.created,
+            "updated": self.updated,
+            "progress": {
+                "done": progress.done,
+                "total": progress.total,
+                "stage": progress.stage,
+                "eta_seconds": progress.eta_seconds,
+            },
+            "error": None if self.error is None else self.error.to_json(),
+            "width": self.width,
+            "height": self.height,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,15 +104,41 @@ class Health:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "version": self.version,
+            "api": self.api,
+            "worker": self.worker,
+            "queued": self.queued,
+            "running": self.running,
+            "devices": list(self.devices),
+        }
+
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """A catalog entry. ``seconds_per_megapixel``: the server's prior for one model pass per output megapixel on a
+    two-core CPU (the time estimate starts there); None from an older server that does not say."""
+
     name: str
     architecture: str
     scale: int
     installed: bool
     role: str
     description: str
+    seconds_per_megapixel: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "architecture": self.architecture,
+            "scale": self.scale,
+            "installed": self.installed,
+            "role": self.role,
+            "description": self.description,
+            "seconds_per_megapixel": self.seconds_per_megapixel,
+        }
 
 
 def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -205,9 +257,18 @@ def parse_models(value: object) -> list[ModelInfo]:
                 # Descriptive text only: a missing one must not make the whole list unreadable.
                 role=str(data.get("role") or ""),
                 description=str(data.get("description") or ""),
+                seconds_per_megapixel=_prior(data),
             )
         )
     return parsed
+
+
+def _prior(data: Mapping[str, Any]) -> float | None:
+    value = data.get("seconds_per_megapixel")
+    # A hint for the estimate only: an odd value falls back to the client's guess instead of failing the list.
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
 
 
 _UPGRADE_HINT = "the server and this client may be different versions; update LDL Studio so both match"

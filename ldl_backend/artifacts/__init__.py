@@ -9,9 +9,10 @@ if TYPE_CHECKING:
     from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE, estimate_artifact_map
     from ldl_backend.artifacts.layers import UpscaleLayers, write_layers
     from ldl_backend.artifacts.masks import EditMode, RectRegion, SelectionRegion, Stroke, combine_mask, mask_from_map
-    from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource, TtaRunner
+    from ldl_backend.artifacts.references import TtaRunner
     from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
     from ldl_backend.artifacts.training_map import artifact_l1, local_variance, refined_artifact_map
+    from ldl_client.options import ReferenceKind, ReferenceSource
 
 # Imported on first use (see lazy_exports.py).
 _EXPORTS = {
@@ -29,8 +30,8 @@ _EXPORTS = {
     "Stroke": "ldl_backend.artifacts.masks",
     "combine_mask": "ldl_backend.artifacts.masks",
     "mask_from_map": "ldl_backend.artifacts.masks",
-    "ReferenceKind": "ldl_backend.artifacts.references",
-    "ReferenceSource": "ldl_backend.artifacts.references",
+    "ReferenceKind": "ldl_client.options",
+    "ReferenceSource": "ldl_client.options",
     "TtaRunner": "ldl_backend.artifacts.references",
     "ArtifactOptions": "ldl_backend.artifacts.selective",
     "upscale_with_layers": "ldl_backend.artifacts.selective",

@@ -20,10 +20,9 @@ import numpy as np
 
 from ldl_backend.artifacts.features import FEATURE_NAMES, HALO, band_features
 from ldl_backend.artifacts.predictor import ArtifactPredictor, LinearCues, default_predictor
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
 from ldl_backend.errors import LdlError
+from ldl_client.options import DEFAULT_REFERENCE, ReferenceSource
 
-DEFAULT_REFERENCE = ReferenceSource(ReferenceKind.TTA, tta_count=8)
 DEFAULT_BAND_ROWS = 256
 # Context rows the bicubic cue needs beyond a band, in input pixels (the cubic kernel reaches 2).
 _BICUBIC_MARGIN = 3

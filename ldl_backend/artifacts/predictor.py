@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ldl_backend.artifacts.features import FEATURE_NAMES
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
 from ldl_backend.errors import LdlError
+from ldl_client.options import ReferenceKind, ReferenceSource
 
 FORMAT = "ldl-artifact-predictor"
 VERSION = 1

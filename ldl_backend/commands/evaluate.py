@@ -8,9 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
-from ldl_backend.artifacts.references import ReferenceSource
-from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ArtifactOptions
+from ldl_backend.artifacts.selective import ArtifactOptions
 from ldl_backend.commands.models import assets_beside
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
@@ -24,6 +22,7 @@ from ldl_backend.evaluation.upscalers import BICUBIC, LAYERS, BicubicUpscaler, M
 from ldl_backend.models.store import ModelStore, resolve_model
 from ldl_backend.paths import cache_root
 from ldl_backend.storage import write_atomically
+from ldl_client.options import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ReferenceSource
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
 from ldl_backend.artifacts.files import LayerOutputs, upscale_file_with_layers
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
-from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ArtifactOptions
+from ldl_backend.artifacts.selective import ArtifactOptions
 from ldl_backend.commands.batch import collect_inputs, plan_outputs
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult, upscale_file
@@ -28,6 +26,7 @@ from ldl_backend.models.catalog import DEFAULT_MODEL
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore, resolve_model
+from ldl_client.options import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ReferenceKind, ReferenceSource
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import torch
 
 from ldl_backend.errors import LdlError
 from ldl_backend.models.descriptor import ModelDescriptor
-
-
-class Precision(str, Enum):
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
+from ldl_client.options import Precision
 
 
 @dataclass(frozen=True)

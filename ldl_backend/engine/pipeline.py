@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import cv2
 import numpy as np
@@ -12,16 +11,10 @@ from ldl_backend.engine.progress import CancelToken, ProgressCallback, ProgressT
 from ldl_backend.engine.runners import ResizeRunner, TileRunner
 from ldl_backend.engine.tiled import TiledUpscaler, TileSettings
 from ldl_backend.imageio.image import ImageData, dtype_max
+from ldl_client.options import AlphaMode
 
 # Below this alpha, colour cannot be recovered from premultiplied values; such pixels are (almost) invisible.
 _MIN_ALPHA = 1.0 / 1024.0
-
-
-class AlphaMode(str, Enum):
-    """How transparency is upscaled: a bicubic ``resize`` (fast, smooth edges) or through the ``model``."""
-
-    RESIZE = "resize"
-    MODEL = "model"
 
 
 @dataclass(frozen=True)
@@ -71,9 +64,7 @@ def upscale_image(
     cannot make dark fringes. Raises ``CancelledError`` (between tiles) and ``OutOfMemoryError``.
     """
     scale = runner.scale
-    passes = 2 if image.alpha is not None else 1
-    tiles_per_pass = _tile_count(image, runner, settings)
-    tracker = ProgressTracker(tiles_per_pass * passes, progress, cancel)
+    tracker = ProgressTracker(tile_steps(image, runner, settings), progress, cancel)
     out_shape = (image.height * scale, image.width * scale)
     alpha_out: np.ndarray | None = None
     if image.alpha is not None:
@@ -91,9 +82,11 @@ def upscale_image(
     return resample(result, *output_size.resolve(image.width, image.height, scale))
 
 
-def _tile_count(image: ImageData, runner: TileRunner, settings: TileSettings) -> int:
+def tile_steps(image: ImageData, runner: TileRunner, settings: TileSettings) -> int:
+    """How many tiles ``upscale_image`` reports for ``image``: the tiles of one plane, once for the colour and once
+    more for the alpha when there is one."""
     probe = TiledUpscaler(runner, settings, ProgressTracker(0))
-    return probe.plan(image.height, image.width).count
+    return probe.plan(image.height, image.width).count * (2 if image.alpha is not None else 1)
 
 
 def _unpremultiplier(alpha_out: np.ndarray):

@@ -14,17 +14,15 @@ from enum import Enum
 from ldl_backend.errors import CatalogError, ModelNotFoundError
 from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.formats.pth import WeightsKey
+from ldl_client.options import DEFAULT_MODEL, MODEL_ID_PATTERN, MODEL_ID_RULE
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,63}$")
+_NAME = re.compile(MODEL_ID_PATTERN)
 
 
 def check_model_name(name: str) -> str:
     """Return ``name`` if it is a valid catalog id (it becomes a file name, so it is strict)."""
-    if not _NAME.match(name) or ".." in name:
-        raise CatalogError(
-            f"{name!r} is not a valid model name",
-            "use 1–64 lower-case letters, digits, '.', '_', '+' or '-', starting with a letter or digit",
-        )
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise CatalogError(f"{name!r} is not a valid model name", f"use {MODEL_ID_RULE}")
     return name
 
 
@@ -138,7 +136,6 @@ _LDL_DRIVE = "https://drive.google.com/drive/folders/1RGTTs9f9qIBmS-7aGzADks78H6
 _LDL_LICENCE = "Apache-2.0 (LDL, Liang et al., CVPR 2022)"
 _REAL_ESRGAN_LICENCE = "BSD-3-Clause (Real-ESRGAN, Wang et al.)"
 
-DEFAULT_MODEL = "realesrgan-x4plus"
 
 
 def builtin_catalog() -> Catalog:

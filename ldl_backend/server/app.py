@@ -17,15 +17,18 @@ from starlette.routing import Route
 
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
-from ldl_backend.server.config import API_VERSION, ServerConfig
+from ldl_backend.server.config import ServerConfig
 from ldl_backend.server.context import ServerContext
-from ldl_backend.server.discovery import Discovery, discovery_path, remove_discovery, write_discovery
-from ldl_backend.server.jobs import JobState, JobStore
+from ldl_backend.server.discovery import discovery_path
+from ldl_backend.server.job_events import JobEvents
+from ldl_backend.server.jobs import JobStore
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.routes import Routes, error_response, guarded
 from ldl_backend.server.security import SecurityMiddleware, allowed_hosts
 from ldl_backend.server.supervisor import Supervisor
 from ldl_backend.server.worker import WorkerSettings
+from ldl_client.discovery import remove_discovery_file, write_discovery_file
+from ldl_client.records import JobState
 
 DATABASE_FILE = "jobs.sqlite3"
 
@@ -36,10 +39,11 @@ def build_context(config: ServerConfig, models_dir: Path, version: str) -> Serve
     jobs.interrupt_unfinished()
     cache = LayerCache(config.cache_dir)
     cache.remove_leftovers({job.id for job in jobs.all() if job.state is JobState.SUCCEEDED})
+    events = JobEvents()
     supervisor = Supervisor(
-        WorkerSettings(models_dir, config.cache_dir, config.model_memory), jobs, cache, config.cache_bytes
+        WorkerSettings(models_dir, config.cache_dir, config.model_memory), jobs, cache, config.cache_bytes, events
     )
-    return ServerContext(config, version, jobs, cache, ModelStore(models_dir, builtin_catalog()), supervisor)
+    return ServerContext(config, version, jobs, cache, ModelStore(models_dir, builtin_catalog()), supervisor, events)
 
 
 def create_app(context: ServerContext, *, port: int, token: str) -> Starlette:
@@ -73,11 +77,11 @@ def create_app(context: ServerContext, *, port: int, token: str) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         path = discovery_path(config.runtime_dir)
         context.supervisor.start()
-        write_discovery(path, Discovery(port, os.getpid(), token, context.version, API_VERSION))
+        write_discovery_file(path, port=port, pid=os.getpid(), token=token, version=context.version)
         try:
             yield
         finally:
-            remove_discovery(path, os.getpid())
+            remove_discovery_file(path, os.getpid())
             context.supervisor.stop()
             context.jobs.interrupt_unfinished()
             context.jobs.close()

@@ -11,7 +11,6 @@ DEFAULT_QUEUE_LIMIT = 32
 DEFAULT_CACHE_BYTES = 8 * 1024 * 1024 * 1024
 # Weights kept loaded between jobs (x4plus is 67 MB in fp32): several models, never a surprise on a laptop.
 DEFAULT_MODEL_MEMORY = 1 << 30
-API_VERSION = 1
 
 
 def is_loopback(host: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ldl_backend.models.store import ModelStore
 from ldl_backend.server.config import ServerConfig
 from ldl_backend.server.devices import DeviceList
+from ldl_backend.server.job_events import JobEvents
 from ldl_backend.server.jobs import JobStore
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.supervisor import Supervisor
@@ -21,6 +22,8 @@ class ServerContext:
     cache: LayerCache
     models: ModelStore
     supervisor: Supervisor
+    # Wakes the /events streams of a job when it changes; shared with the supervisor.
+    job_events: JobEvents
     # Re-blends of one server run one at a time, so a job's mask and blend files always belong together.
     reblend_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     devices: DeviceList = field(default_factory=DeviceList)

@@ -8,58 +8,23 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-
-class JobState(str, Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-    @property
-    def final(self) -> bool:
-        return self not in (JobState.QUEUED, JobState.RUNNING)
-
-
-@dataclass(frozen=True)
-class JobError:
-    code: str
-    message: str
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class JobOptions:
-    """What the submitter chose (query parameters, validated). ``scale`` None = the model's; ``device`` and
-    ``precision`` ``auto`` = the engine's choice; ``tile`` None = automatic (from free memory).
-
-    Stored as JSON in the job database: fields added later need defaults, so records an older version wrote load.
-    """
-
-    model: str
-    reference: str
-    threshold: float
-    softness: float
-    alpha: str
-    scale: float | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    tile: int | None = None
+from ldl_client.options import SubmitOptions
+from ldl_client.records import UNFINISHED_STATES, JobError, JobInfo, JobState, Progress
 
 
 @dataclass(frozen=True)
 class Job:
-    """``done``/``total``: tiles over every pass; ``width``/``height``: the layers' size once succeeded."""
+    """A job and what the server knows of it. ``options``: what the submitter chose, parsed once at the edge.
+    ``done``/``total``: work units over the whole job; ``width``/``height``: the layers' size once succeeded."""
 
     id: str
     state: JobState
-    options: JobOptions
+    options: SubmitOptions
     created: float
     updated: float
     done: int = 0
@@ -70,18 +35,22 @@ class Job:
     width: int | None = None
     height: int | None = None
 
+    def info(self) -> JobInfo:
+        """The record clients see (docs/server-api.md)."""
+        return JobInfo(
+            id=self.id,
+            state=self.state,
+            model=self.options.model,
+            created=self.created,
+            updated=self.updated,
+            progress=Progress(self.done, self.total, self.stage, self.eta_seconds),
+            error=self.error,
+            width=self.width,
+            height=self.height,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state.value,
-            "model": self.options.model,
-            "created": self.created,
-            "updated": self.updated,
-            "progress": {"done": self.done, "total": self.total, "stage": self.stage, "eta_seconds": self.eta_seconds},
-            "error": None if self.error is None else dataclasses.asdict(self.error),
-            "width": self.width,
-            "height": self.height,
-        }
+        return self.info().to_json()
 
 
 _SCHEMA = """
@@ -100,6 +69,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     height INTEGER
 )
 """
+_UNFINISHED = "(" + ", ".join(f"'{state.value}'" for state in UNFINISHED_STATES) + ")"
+INTERRUPTED_ERROR = JobError("interrupted", "the server stopped before this job finished", "submit it again")
 _COLUMNS = "id, state, options, created, updated, done, total, stage, eta, error, width, height"
 
 
@@ -121,18 +92,11 @@ class JobStore:
     def interrupt_unfinished(self) -> list[str]:
         """At start: jobs a previous run left queued or running become ``interrupted``; returns their ids."""
         with self._lock:
-            rows = self._db.execute("SELECT id FROM jobs WHERE state IN ('queued', 'running')").fetchall()
-            error = json.dumps(
-                {
-                    "code": "interrupted",
-                    "message": "the server stopped before this job finished",
-                    "hint": "submit it again",
-                }
-            )
+            rows = self._db.execute(f"SELECT id FROM jobs WHERE state IN {_UNFINISHED}").fetchall()
+            error = json.dumps(INTERRUPTED_ERROR.to_json())
             self._db.execute(
-                "UPDATE jobs SET state = 'interrupted', error = ?, updated = ?, eta = NULL "
-                "WHERE state IN ('queued', 'running')",
-                (error, time.time()),
+                f"UPDATE jobs SET state = ?, error = ?, updated = ?, eta = NULL WHERE state IN {_UNFINISHED}",
+                (JobState.INTERRUPTED.value, error, time.time()),
             )
         return [row[0] for row in rows]
 
@@ -154,7 +118,7 @@ class JobStore:
     def next_queued(self) -> Job | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY created, rowid LIMIT 1"
+                f"SELECT {_COLUMNS} FROM jobs WHERE state = ? ORDER BY created, rowid LIMIT 1", (JobState.QUEUED.value,)
             ).fetchone()
         return None if row is None else _job(row)
 
@@ -190,14 +154,14 @@ def _row(job: Job) -> tuple[Any, ...]:
     return (
         job.id,
         job.state.value,
-        json.dumps(dataclasses.asdict(job.options)),
+        job.options.query(),
         job.created,
         job.updated,
         job.done,
         job.total,
         job.stage,
         job.eta_seconds,
-        None if job.error is None else json.dumps(dataclasses.asdict(job.error)),
+        None if job.error is None else json.dumps(job.error.to_json()),
         job.width,
         job.height,
     )
@@ -208,7 +172,7 @@ def _job(row: tuple[Any, ...]) -> Job:
     return Job(
         identifier,
         JobState(state),
-        JobOptions(**json.loads(options)),
+        _options(options),
         created,
         updated,
         done,
@@ -219,3 +183,12 @@ def _job(row: tuple[Any, ...]) -> Job:
         width,
         height,
     )
+
+
+def _options(stored: str) -> SubmitOptions:
+    """Options as stored: the query string, or the JSON object versions before 0.2 wrote (``auto`` for automatic
+    device and precision, null for an automatic tile or the model's own scale)."""
+    if not stored.startswith("{"):
+        return SubmitOptions.from_query(urllib.parse.parse_qsl(stored, keep_blank_values=True))
+    fields: dict[str, Any] = json.loads(stored)
+    return SubmitOptions.from_query((name, str(value)) for name, value in fields.items() if value is not None)

@@ -17,10 +17,9 @@ import numpy as np
 from ldl_backend.artifacts.layers import UpscaleLayers
 from ldl_backend.imageio import ImageData, ImageMetadata
 from ldl_backend.storage import atomic_output
+from ldl_client.layers import IMAGE_LAYERS, LAYER_NAMES
 
-IMAGE_LAYERS = ("detail", "reference", "blend")
-PLANE_LAYERS = ("map", "mask")
-LAYER_NAMES = ("detail", "reference", "map", "mask", "blend")
+PLANE_LAYERS = tuple(name for name in LAYER_NAMES if name not in IMAGE_LAYERS)
 
 
 @dataclass(frozen=True)

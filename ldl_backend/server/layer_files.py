@@ -13,7 +13,8 @@ from ldl_backend.errors import ImageFileError
 from ldl_backend.imageio import ImageData, write_image
 from ldl_backend.server import raw_image
 from ldl_backend.server.errors import ApiError, bad_request
-from ldl_backend.server.layer_cache import IMAGE_LAYERS, LAYER_NAMES, LayerCache
+from ldl_backend.server.layer_cache import LayerCache
+from ldl_client.layers import IMAGE_LAYERS, LAYER_NAMES
 
 FORMATS = {"png": "image/png", "tiff": "image/tiff", "raw": raw_image.RAW_TYPE}
 
@@ -40,7 +41,7 @@ def layer_file(cache: LayerCache, job_id: str, name: str, file_format: str) -> L
         else:
             pixels = cache.plane(job_id, name)
         body, header = raw_image.encode(pixels)
-        return LayerFile(body, raw_image.RAW_TYPE, header.as_headers())
+        return LayerFile(body, raw_image.RAW_TYPE, header.headers())
     picture = (
         cache.image_layer(job_id, name) if name in IMAGE_LAYERS else ImageData(map_to_uint16(cache.plane(job_id, name)))
     )

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ldl_backend.server.submission import DEVICE_PATTERN, MAX_TILE, MIN_TILE, PRECISIONS
+from ldl_client.layers import LAYER_NAMES
+from ldl_client.options import (
+    DEFAULT_MODEL,
+    DEFAULT_REFERENCE,
+    DEFAULT_SOFTNESS,
+    DEFAULT_THRESHOLD,
+    DEVICE_PATTERN,
+    MAX_SCALE,
+    MAX_TILE,
+    MIN_TILE,
+    MODEL_ID_PATTERN,
+    PRECISIONS,
+    AlphaMode,
+)
+from ldl_client.records import JobState
+from ldl_client.version import API_VERSION
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JOB = {"$ref": "#/components/schemas/Job"}
-_LAYER_NAMES = ["detail", "reference", "map", "mask", "blend"]
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -24,13 +38,15 @@ _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "str
 
 def openapi_document(version: str) -> dict[str, Any]:
     number = {"type": "number", "minimum": 0, "maximum": 1}
+    model = {"type": "string", "pattern": f"^{MODEL_ID_PATTERN}$", "default": DEFAULT_MODEL}
+    alpha = {"type": "string", "enum": [mode.value for mode in AlphaMode], "default": AlphaMode.RESIZE.value}
     query = [
-        {"name": "model", "in": "query", "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._+-]{0,63}$"}},
-        {"name": "scale", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 16}},
-        {"name": "reference", "in": "query", "schema": {"type": "string", "example": "tta:8"}},
-        {"name": "threshold", "in": "query", "schema": number},
-        {"name": "softness", "in": "query", "schema": number},
-        {"name": "alpha", "in": "query", "schema": {"type": "string", "enum": ["resize", "model"]}},
+        {"name": "model", "in": "query", "schema": model},
+        {"name": "scale", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SCALE}},
+        {"name": "reference", "in": "query", "schema": {"type": "string", "default": str(DEFAULT_REFERENCE)}},
+        {"name": "threshold", "in": "query", "schema": number | {"default": DEFAULT_THRESHOLD}},
+        {"name": "softness", "in": "query", "schema": number | {"default": DEFAULT_SOFTNESS}},
+        {"name": "alpha", "in": "query", "schema": alpha},
         {
             "name": "device",
             "in": "query",
@@ -65,7 +81,7 @@ def openapi_document(version: str) -> dict[str, Any]:
     }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "LDL Studio backend", "version": version, "x-api": 1},
+        "info": {"title": "LDL Studio backend", "version": version, "x-api": API_VERSION},
         "servers": [{"url": "http://127.0.0.1:{port}", "variables": {"port": {"default": "0"}}}],
         "security": [{"bearer": []}],
         "paths": {
@@ -100,7 +116,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "get": {
                     "parameters": [
                         _JOB_ID,
-                        {"name": "name", "in": "path", "required": True, "schema": {"enum": _LAYER_NAMES}},
+                        {"name": "name", "in": "path", "required": True, "schema": {"enum": list(LAYER_NAMES)}},
                         {"name": "format", "in": "query", "schema": {"enum": ["png", "tiff", "raw"]}},
                     ],
                     "responses": {
@@ -167,7 +183,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "id": {"type": "string"},
-                        "state": {"enum": ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]},
+                        "state": {"enum": [state.value for state in JobState]},
                         "model": {"type": "string"},
                         "created": {"type": "number", "description": "Unix time, seconds"},
                         "updated": {"type": "number", "description": "Unix time, seconds"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ldl_backend.server.jobs import JobOptions
+from ldl_client.options import SubmitOptions
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,7 @@ class RunJob:
     """API → worker: upscale the input saved for ``job_id`` in the cache and write its layers there."""
 
     job_id: str
-    options: JobOptions
+    options: SubmitOptions
 
 
 @dataclass(frozen=True)

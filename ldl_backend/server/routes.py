@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -17,17 +16,23 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ldl_backend.errors import LdlError
 from ldl_backend.server import layer_files, reblend, submission
-from ldl_backend.server.config import API_VERSION
 from ldl_backend.server.context import ServerContext
 from ldl_backend.server.errors import ApiError, bad_request, conflict, not_found, status_of
-from ldl_backend.server.jobs import Job, JobState
+from ldl_backend.server.jobs import Job
+from ldl_backend.server.model_list import model_info
 from ldl_backend.server.openapi import openapi_document
 from ldl_backend.server.raw_image import RAW_TYPE
 from ldl_backend.server.supervisor import WorkerState
+from ldl_client.records import Health, JobState
+from ldl_client.version import API_VERSION
 
 _log = logging.getLogger(__name__)
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-EVENT_INTERVAL = 0.1
+# /events sends a comment line after this long without a change, so a client can check its own cancel between lines
+# and a dead connection shows; without a wake-up it reads the job again after RECHECK_SECONDS, so a lost wake-up
+# delays an update by at most that long.
+KEEPALIVE_SECONDS = 0.5
+RECHECK_SECONDS = 5.0
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -80,36 +85,21 @@ class Routes:
         self._no_query(request)
         jobs = self._context.jobs
         devices = await run_in_threadpool(self._context.devices.get)
-        return JSONResponse(
-            {
-                "status": "ok",
-                "version": self._context.version,
-                "api": API_VERSION,
-                "worker": self._context.supervisor.state.value,
-                "queued": jobs.count(JobState.QUEUED),
-                "running": jobs.count(JobState.RUNNING),
-                "devices": list(devices),
-            }
+        health = Health(
+            status="ok",
+            version=self._context.version,
+            api=API_VERSION,
+            worker=self._context.supervisor.state.value,
+            queued=jobs.count(JobState.QUEUED),
+            running=jobs.count(JobState.RUNNING),
+            devices=tuple(devices),
         )
+        return JSONResponse(health.to_json())
 
     async def models(self, request: Request) -> Response:
         self._no_query(request)
         statuses = await run_in_threadpool(self._context.models.list)
-        return JSONResponse(
-            {
-                "models": [
-                    {
-                        "name": status.entry.name,
-                        "architecture": status.entry.architecture.value,
-                        "scale": status.entry.scale,
-                        "installed": status.installed,
-                        "role": status.entry.role.value,
-                        "description": status.entry.description,
-                    }
-                    for status in statuses
-                ]
-            }
-        )
+        return JSONResponse({"models": [model_info(status).to_json() for status in statuses]})
 
     async def openapi(self, request: Request) -> Response:
         self._no_query(request)
@@ -171,23 +161,30 @@ class Routes:
     async def events(self, request: Request) -> Response:
         self._no_query(request)
         job_id = self._job(request).id
-        jobs = self._context.jobs
+        jobs, events = self._context.jobs, self._context.job_events
 
         async def stream() -> AsyncIterator[str]:
-            last = ""
-            while True:
-                job = jobs.get(job_id)
-                if job is None:
-                    yield "event: end\ndata: null\n\n"
-                    return
-                payload = json.dumps(job.to_json())
-                if payload != last:
-                    yield f"event: progress\ndata: {payload}\n\n"
-                    last = payload
-                if job.state.final:
-                    yield f"event: end\ndata: {payload}\n\n"
-                    return
-                await asyncio.sleep(EVENT_INTERVAL)
+            # Following starts before the first read, so no change recorded after that read is missed.
+            with events.follow(job_id) as waiter:
+                last = ""
+                while True:
+                    job = jobs.get(job_id)
+                    if job is None:
+                        yield "event: end\ndata: null\n\n"
+                        return
+                    payload = json.dumps(job.to_json())
+                    if payload != last:
+                        yield f"event: progress\ndata: {payload}\n\n"
+                        last = payload
+                    if job.state.is_final:
+                        yield f"event: end\ndata: {payload}\n\n"
+                        return
+                    quiet = 0.0
+                    while not await waiter.wait(KEEPALIVE_SECONDS):
+                        yield ": keep-alive\n\n"
+                        quiet += KEEPALIVE_SECONDS
+                        if quiet >= RECHECK_SECONDS:
+                            break
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -214,13 +211,14 @@ class Routes:
         if job.state is JobState.QUEUED:
             cancelled = jobs.update(job.id, expect=(JobState.QUEUED,), state=JobState.CANCELLED)
             if cancelled is not None:
+                self._context.job_events.notify(job.id)
                 self._context.cache.delete_input(job.id)
                 return JSONResponse(cancelled.to_json(), 202)
             job = self._job(request)
         if job.state is JobState.RUNNING and self._context.supervisor.cancel_running(job.id):
             return JSONResponse(job.to_json(), 202)
         job = self._job(request)
-        if job.state.final:
+        if job.state.is_final:
             raise conflict(f"job {job.id} is already {job.state.value}", "nothing to cancel")
         return JSONResponse(job.to_json(), 202)
 
@@ -256,5 +254,6 @@ class Routes:
             if self._context.jobs.get(job.id) is None:
                 raise not_found(f"job {job.id}")
             raise conflict(f"job {job.id} is running", "cancel it first")
+        self._context.job_events.notify(job.id)
         await run_in_threadpool(self._context.cache.delete, job.id)
         return Response(status_code=204)

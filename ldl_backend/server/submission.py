@@ -2,79 +2,36 @@
 
 from __future__ import annotations
 
-import math
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
-from ldl_backend.artifacts.selective import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD
-from ldl_backend.engine.device import Precision
-from ldl_backend.engine.pipeline import AlphaMode
 from ldl_backend.errors import CatalogError, ImageFileError
 from ldl_backend.imageio import ImageData, read_image
 from ldl_backend.imageio.formats import sniff_format
-from ldl_backend.models.catalog import DEFAULT_MODEL, Catalog, check_model_name
+from ldl_backend.models.catalog import Catalog, check_model_name
 from ldl_backend.server import raw_image
 from ldl_backend.server.errors import ApiError, bad_request, unknown_model
-from ldl_backend.server.jobs import JobOptions
+from ldl_client.options import OptionError, ReferenceKind, SubmitOptions
 
 ENCODED_TYPES = ("image/png", "image/tiff", "image/jpeg", "image/webp")
-OPTION_NAMES = ("model", "scale", "reference", "threshold", "softness", "alpha", "device", "precision", "tile")
-DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
-DEVICE_PATTERN = r"auto|cpu|mps|cuda(?::(?:0|[1-9][0-9]?))?"
-_DEVICE = re.compile(DEVICE_PATTERN)
-PRECISIONS = ("auto", *(precision.value for precision in Precision))
-# The smallest tile EngineOptions accepts (tests/server/test_options.py keeps the two equal); a model with a wide
-# overlap needs more, which its job's error then says. The largest: one tile of 8192² input pixels already needs
-# gigabytes of activations with the smallest model, and covers any image the default pixel budget lets in.
-MIN_TILE = 16
-MAX_TILE = 8192
-_TILE = re.compile(r"[0-9]{1,5}")
 
 
-def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> JobOptions:
-    """Validate the query parameters of ``POST /jobs``; 400 for a malformed value, 404 for an unknown model."""
-    values: dict[str, str] = {}
-    for key, value in query:
-        if key not in OPTION_NAMES:
-            raise bad_request(f"unknown option {key!r}", f"the options are {', '.join(OPTION_NAMES)}")
-        if key in values:
-            raise bad_request(f"option {key!r} is given twice")
-        values[key] = value
-    model = _model(values.get("model", DEFAULT_MODEL), catalog)
+def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> SubmitOptions:
+    """The query parameters of ``POST /jobs`` as the client's options; 400 for a malformed value, 404 for a model
+    (or a reference model) that is not in the catalog."""
     try:
-        reference = ReferenceSource.parse(values.get("reference", str(DEFAULT_REFERENCE)))
-    except ValueError as error:
-        raise bad_request(str(error), "use tta, tta:2, tta:4, tta:8, model:NAME or lanczos") from error
+        options = SubmitOptions.from_query(query)
+    except OptionError as error:
+        if error.option == "model":
+            model = next((value for key, value in query if key == "model"), "")
+            raise unknown_model(model, error.hint) from error
+        raise bad_request(error.message, error.hint) from error
+    _model(options.model, catalog)
+    reference = options.reference
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
         _model(reference.model_name, catalog)
-    alpha = values.get("alpha", AlphaMode.RESIZE.value)
-    if alpha not in {mode.value for mode in AlphaMode}:
-        raise bad_request(f"alpha must be one of {', '.join(m.value for m in AlphaMode)}, not {alpha!r}")
-    scale = None if "scale" not in values else _number(values, "scale", 1e-6, 16.0)
-    device = values.get("device", "auto")
-    if not _DEVICE.fullmatch(device):
-        raise bad_request(f"unknown device {device!r}", f"use {DEVICE_FORMS}; GET /health lists this machine's devices")
-    precision = values.get("precision", "auto")
-    if precision not in PRECISIONS:
-        raise bad_request(
-            f"unknown precision {precision!r}",
-            f"use one of {', '.join(PRECISIONS)} (auto: the fastest that the device and the model support)",
-        )
-    return JobOptions(
-        model=model,
-        reference=str(reference),
-        threshold=_number(values, "threshold", 0.0, 1.0, DEFAULT_THRESHOLD),
-        softness=_number(values, "softness", 0.0, 1.0, DEFAULT_SOFTNESS),
-        alpha=alpha,
-        scale=scale,
-        device=device,
-        precision=precision,
-        tile=_tile(values.get("tile", "auto")),
-    )
+    return options
 
 
 def check_device(device: str, devices: Sequence[str]) -> None:
@@ -82,18 +39,6 @@ def check_device(device: str, devices: Sequence[str]) -> None:
     if device == "auto" or device in devices or (device == "cuda" and any(d.startswith("cuda:") for d in devices)):
         return
     raise bad_request(f"device {device!r} is not available on this machine", f"use auto or one of {', '.join(devices)}")
-
-
-def _tile(text: str) -> int | None:
-    if text == "auto":
-        return None
-    tile = int(text) if _TILE.fullmatch(text) else None
-    if tile is None or not MIN_TILE <= tile <= MAX_TILE:
-        raise bad_request(
-            f"tile must be auto or a whole number of input pixels from {MIN_TILE} to {MAX_TILE}, not {text!r}",
-            f"use auto (sized from free memory) or {MIN_TILE} to {MAX_TILE}; smaller tiles need less memory",
-        )
-    return tile
 
 
 def _model(name: str, catalog: Catalog) -> str:
@@ -104,19 +49,6 @@ def _model(name: str, catalog: Catalog) -> str:
     if name not in catalog:
         raise unknown_model(name)
     return name
-
-
-def _number(values: Mapping[str, str], name: str, low: float, high: float, default: float = 0.0) -> float:
-    text = values.get(name)
-    if text is None:
-        return default
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and low <= number <= high):
-        raise bad_request(f"{name} must be a number between {low:g} and {high:g}, not {text!r}")
-    return number
 
 
 def media_type(content_type: str | None) -> str:

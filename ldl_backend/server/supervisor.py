@@ -1,5 +1,6 @@
 """The supervisor: a thread in the API process that owns the worker process, feeds it queued jobs one at a time,
-records what it reports, and restarts it with back-off when it dies (failing the job it was running)."""
+records what it reports (waking the job's event streams), and restarts it with back-off when it dies (failing the
+job it was running)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import time
 from enum import Enum
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
-from ldl_backend.server.jobs import JobError, JobState, JobStore
+from ldl_backend.server.job_events import JobEvents
+from ldl_backend.server.jobs import Job, JobError, JobState, JobStore
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
 from ldl_backend.server.worker import WorkerSettings, serve_jobs
@@ -35,11 +38,14 @@ class WorkerState(str, Enum):
 
 
 class Supervisor:
-    def __init__(self, settings: WorkerSettings, jobs: JobStore, cache: LayerCache, cache_bytes: int) -> None:
+    def __init__(
+        self, settings: WorkerSettings, jobs: JobStore, cache: LayerCache, cache_bytes: int, events: JobEvents
+    ) -> None:
         self._settings = settings
         self._jobs = jobs
         self._cache = cache
         self._cache_bytes = cache_bytes
+        self._events = events
         self._context = multiprocessing.get_context("spawn")
         self._cancel = self._context.Event()
         self._wake = threading.Event()
@@ -138,7 +144,7 @@ class Supervisor:
             return
         with self._lock:
             self._cancel.clear()
-            started = self._jobs.update(job.id, expect=(JobState.QUEUED,), state=JobState.RUNNING, stage="starting")
+            started = self._change(job.id, expect=(JobState.QUEUED,), state=JobState.RUNNING, stage="starting")
             if started is None:
                 return
             self._current = job.id
@@ -147,7 +153,7 @@ class Supervisor:
 
     def _record(self, message: object) -> None:
         if isinstance(message, JobProgress):
-            self._jobs.update(
+            self._change(
                 message.job_id,
                 expect=(JobState.RUNNING,),
                 done=message.done,
@@ -157,7 +163,7 @@ class Supervisor:
             )
             return
         if isinstance(message, JobFinished):
-            self._jobs.update(
+            self._change(
                 message.job_id,
                 expect=(JobState.RUNNING,),
                 state=JobState.SUCCEEDED,
@@ -171,7 +177,7 @@ class Supervisor:
             self._enforce_cache_limit(message.job_id)
         elif isinstance(message, JobFailed):
             cancelled = message.code == "cancelled"
-            self._jobs.update(
+            self._change(
                 message.job_id,
                 expect=(JobState.RUNNING,),
                 state=JobState.CANCELLED if cancelled else JobState.FAILED,
@@ -202,8 +208,15 @@ class Supervisor:
                 "submit it again; with a large image, try a smaller one or free some memory",
             )
         )
-        self._jobs.update(job_id, expect=(JobState.RUNNING,), state=state, eta_seconds=None, error=error)
+        self._change(job_id, expect=(JobState.RUNNING,), state=state, eta_seconds=None, error=error)
         self._cache.delete(job_id)
+
+    def _change(self, job_id: str, **changes: Any) -> Job | None:
+        """``JobStore.update``, then wake the job's event streams when it changed."""
+        job = self._jobs.update(job_id, **changes)
+        if job is not None:
+            self._events.notify(job_id)
+        return job
 
     def _enforce_cache_limit(self, newest: str) -> None:
         """Drop the oldest finished jobs (layers and record) while the layer cache is over its size limit."""
@@ -214,8 +227,9 @@ class Supervisor:
         for job in reversed(self._jobs.all()):
             if total <= self._cache_bytes:
                 break
-            if job.id == newest or job.id not in sizes or not job.state.final:
+            if job.id == newest or job.id not in sizes or not job.state.is_final:
                 continue
             if self._jobs.delete(job.id, unless=(JobState.RUNNING,)):
+                self._events.notify(job.id)
                 self._cache.delete(job.id)
                 total -= sizes[job.id]

@@ -16,10 +16,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource
 from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
-from ldl_backend.engine.device import Precision, choose_target
-from ldl_backend.engine.pipeline import AlphaMode, OutputSize
+from ldl_backend.engine.device import choose_target
+from ldl_backend.engine.pipeline import OutputSize
 from ldl_backend.engine.progress import CancelledError, CancelToken, Progress
 from ldl_backend.engine.upscale import EngineOptions, PreparedEngine, prepare_engine
 from ldl_backend.errors import LdlError
@@ -28,9 +27,9 @@ from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 from ldl_backend.server.config import DEFAULT_MODEL_MEMORY
-from ldl_backend.server.jobs import JobOptions
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
+from ldl_client.options import ReferenceKind, SubmitOptions
 
 _log = logging.getLogger(__name__)
 
@@ -120,13 +119,13 @@ class EngineCache:
         return tuple(name for name, _ in self._models)
 
 
-def engine_options(options: JobOptions) -> EngineOptions:
+def engine_options(options: SubmitOptions) -> EngineOptions:
     """The engine's options for a job's (``auto`` = None, as ``ldl upscale`` passes them)."""
     return EngineOptions(
         device=None if options.device == "auto" else options.device,
-        precision=None if options.precision == "auto" else Precision(options.precision),
+        precision=options.precision,
         tile=options.tile,
-        alpha_mode=AlphaMode(options.alpha),
+        alpha_mode=options.alpha,
     )
 
 
@@ -134,20 +133,21 @@ def run_job(
     request: RunJob, engines: EngineCache, cache: LayerCache, cancel: CancelToken, connection: Connection
 ) -> None:
     options = request.options
-    alpha = AlphaMode(options.alpha)
-    reference = ReferenceSource.parse(options.reference)
+    reference = options.reference
     chosen = engine_options(options)
     engine = engines.get(options.model, chosen)
     reference_engine = None
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
         reference_engine = engines.get(reference.model_name, chosen)
     image = cache.load_input(request.job_id)
-    last_sent = [0.0]
+    last_sent, last_stage = 0.0, ""
 
     def report(progress: Progress) -> None:
+        # A new stage label (a stage, a TTA transform) always goes out; repeats of one label at most every 0.05 s.
+        nonlocal last_sent, last_stage
         now = time.monotonic()
-        if now - last_sent[0] >= 0.05 or progress.done == progress.total:
-            last_sent[0] = now
+        if now - last_sent >= 0.05 or progress.stage != last_stage or progress.done == progress.total:
+            last_sent, last_stage = now, progress.stage
             connection.send(
                 JobProgress(request.job_id, progress.done, progress.total, progress.stage, progress.remaining)
             )
@@ -157,7 +157,7 @@ def run_job(
         engine,
         artifact_options(options),
         reference_engine=reference_engine,
-        alpha_mode=alpha,
+        alpha_mode=options.alpha,
         output_size=None if options.scale is None else OutputSize(scale=options.scale),
         progress=report,
         cancel=cancel,
@@ -167,8 +167,8 @@ def run_job(
     connection.send(JobFinished(request.job_id, layers.detail.width, layers.detail.height))
 
 
-def artifact_options(options: JobOptions) -> ArtifactOptions:
-    return ArtifactOptions(ReferenceSource.parse(options.reference), options.threshold, options.softness)
+def artifact_options(options: SubmitOptions) -> ArtifactOptions:
+    return ArtifactOptions(options.reference, options.threshold, options.softness)
 
 
 def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: Event) -> None:

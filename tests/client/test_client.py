@@ -13,6 +13,7 @@ from ldl_client import (
     JobInfo,
     JobState,
     RawImage,
+    ReferenceSource,
     ServerError,
     SubmitOptions,
     UnsupportedImageError,
@@ -55,7 +56,9 @@ def test_every_request_has_host_and_token_and_no_origin(client: Client, server: 
 
 
 def test_submit_file_bytes_sends_sniffed_type_and_options_as_query(client: Client, server: FakeServer) -> None:
-    options = SubmitOptions(model="tiny-x2", scale=2, reference="model:tiny-x2", threshold=0.5, softness=0.1)
+    options = SubmitOptions(
+        model="tiny-x2", scale=2, reference=ReferenceSource.parse("model:tiny-x2"), threshold=0.5, softness=0.1
+    )
     job = client.submit(PNG, options)
     assert job.state is JobState.QUEUED and job.model == "tiny-x2"
     assert job.created == 1_700_000_000.0 and job.updated == 1_700_000_000.0  # ISO "Z" time parsed

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import array
-import os
 import struct
-import sys
-import tempfile
-from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
-from ldl_client import ProtocolError, RawImage, SubmitOptions, UnsupportedImageError, default_locations
+from ldl_client import (
+    DEFAULT_REFERENCE,
+    DEFAULT_SOFTNESS,
+    DEFAULT_THRESHOLD,
+    AlphaMode,
+    OptionError,
+    Precision,
+    ProtocolError,
+    RawImage,
+    ReferenceSource,
+    SubmitOptions,
+    UnsupportedImageError,
+)
 from ldl_client import sniff_content_type as sniff
 from ldl_client.event_stream import Event, parse_events
 from ldl_client.records import parse_health
@@ -82,7 +91,7 @@ def test_unknown_content_is_refused(data: bytes) -> None:
 def test_options_query_leaves_out_a_default_scale() -> None:
     query = SubmitOptions(model="x4").query()
     assert query == "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
-    explicit_auto = SubmitOptions(model="x4", device="auto", precision="auto", tile=None)
+    explicit_auto = SubmitOptions(model="x4", device="auto", precision=None, tile=None)
     assert explicit_auto.query() == query  # what older servers, which refuse these options, are sent
 
 
@@ -91,14 +100,16 @@ def test_options_query_leaves_out_a_default_scale() -> None:
     [
         ({"device": "cpu"}, "&device=cpu"),
         ({"device": "cuda:1"}, "&device=cuda%3A1"),
-        ({"precision": "bf16"}, "&precision=bf16"),
+        ({"precision": Precision.BF16}, "&precision=bf16"),
         ({"tile": 16}, "&tile=16"),
-        ({"device": "mps", "precision": "fp16", "tile": 8192}, "&device=mps&precision=fp16&tile=8192"),
+        ({"device": "mps", "precision": Precision.FP16, "tile": 8192}, "&device=mps&precision=fp16&tile=8192"),
     ],
 )
 def test_options_query_sends_advanced_options_only_when_chosen(fields: dict[str, object], added: str) -> None:
     base = "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
-    assert SubmitOptions(model="x4", **fields).query() == base + added  # type: ignore[arg-type]
+    options = SubmitOptions(model="x4", **fields)  # type: ignore[arg-type]
+    assert options.query() == base + added
+    assert SubmitOptions.from_query(parse_qsl(options.query())) == options
 
 
 @pytest.mark.parametrize(
@@ -110,15 +121,19 @@ def test_options_query_sends_advanced_options_only_when_chosen(fields: dict[str,
         ({"model": "x", "scale": 0}, "scale"),
         ({"model": "x", "threshold": 1.5}, "threshold"),
         ({"model": "x", "softness": float("nan")}, "softness"),
-        ({"model": "x", "reference": "tta 8"}, "reference"),
+        ({"model": "x", "reference": "tta:8"}, "reference"),
         ({"model": "x", "alpha": "drop"}, "alpha"),
+        ({"model": "x", "alpha": "resize"}, "alpha"),
         ({"model": "x", "device": "gpu"}, "device 'gpu' must be auto, cpu, cuda, cuda:N or mps"),
         ({"model": "x", "device": "CUDA"}, "device"),
         ({"model": "x", "device": "cuda:01"}, "device"),
         ({"model": "x", "device": "cuda:"}, "device"),
         ({"model": "x", "device": None}, "device"),
         ({"model": "x", "precision": "fp8"}, "precision 'fp8' must be one of auto, fp32, fp16, bf16"),
-        ({"model": "x", "precision": "FP32"}, "precision"),
+        ({"model": "x", "precision": "fp32"}, "precision"),
+        ({"model": "x", "scale": 16.5}, "scale"),
+        ({"model": "x", "scale": float("inf")}, "scale"),
+        ({"model": "x", "scale": True}, "scale"),
         ({"model": "x", "tile": 15}, "tile 15 must be a whole number of pixels from 16 to 8192"),
         ({"model": "x", "tile": 8193}, "tile 8193"),
         ({"model": "x", "tile": 0}, "tile"),
@@ -164,53 +179,53 @@ def test_event_stream_parsing() -> None:
     ]
 
 
-def test_locations_with_ldl_studio_home(tmp_path: Path) -> None:
-    locations = default_locations({"LDL_STUDIO_HOME": str(tmp_path)}, "linux")
-    assert locations.discovery_files == (tmp_path / "run" / "server.json",)
-    assert locations.log_file == tmp_path / "logs" / "server.log"
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="uses the POSIX uid")
-def test_locations_on_linux_follow_platformdirs() -> None:
-    uid = os.geteuid()
-    env = {"HOME": "/home/u", "XDG_RUNTIME_DIR": "/run/user/1000", "XDG_STATE_HOME": "/home/u/.state"}
-    files = default_locations(env, "linux").discovery_files
-    assert files == (
-        Path("/run/user/1000/ldl-studio/server.json"),
-        Path(f"/run/user/{uid}/ldl-studio/server.json"),
-        Path(tempfile.gettempdir()) / f"runtime-{uid}" / "ldl-studio" / "server.json",
-        Path("/home/u/.state/ldl-studio/server.json"),
+def test_options_from_an_empty_query_are_the_defaults() -> None:
+    options = SubmitOptions.from_query([])
+    assert options == SubmitOptions()
+    assert (options.reference, options.threshold, options.softness) == (
+        DEFAULT_REFERENCE,
+        DEFAULT_THRESHOLD,
+        DEFAULT_SOFTNESS,
     )
-    relative = default_locations({"HOME": "/home/u", "XDG_RUNTIME_DIR": "relative/dir"}, "linux")
-    assert relative.discovery_files[0] == Path(f"/run/user/{uid}/ldl-studio/server.json")
-    assert relative.discovery_files[-1] == Path("/home/u/.local/state/ldl-studio/server.json")
-    assert relative.log_file == Path("/home/u/.local/state/ldl-studio/log/server.log")
-    assert default_locations({"HOME": "/h"}, "freebsd14").discovery_files[0] == Path(
-        f"/var/run/user/{uid}/ldl-studio/server.json"
+    assert (options.alpha, options.device, options.precision, options.tile) == (AlphaMode.RESIZE, "auto", None, None)
+    explicit = SubmitOptions.from_query([("device", "auto"), ("precision", "auto"), ("tile", "auto")])
+    assert explicit == options
+
+
+def test_options_from_a_full_query_are_typed() -> None:
+    query = "model=x4&scale=2.5&reference=model%3Arealesrnet-x4plus&threshold=0.5&softness=0&alpha=model"
+    options = SubmitOptions.from_query(parse_qsl(query + "&device=cuda%3A1&precision=fp16&tile=128"))
+    assert options.reference == ReferenceSource.parse("model:realesrnet-x4plus")
+    assert (options.scale, options.threshold, options.softness) == (2.5, 0.5, 0.0)
+    assert (options.alpha, options.device, options.precision, options.tile) == (
+        AlphaMode.MODEL,
+        "cuda:1",
+        Precision.FP16,
+        128,
     )
+    assert SubmitOptions.from_query(parse_qsl(options.query())) == options
 
 
-def test_locations_on_macos_and_windows() -> None:
-    mac = default_locations({"HOME": "/Users/u"}, "darwin")
-    assert mac.discovery_files == (
-        Path("/Users/u/Library/Caches/TemporaryItems/ldl-studio/server.json"),
-        Path("/Users/u/Library/Application Support/ldl-studio/server.json"),
-    )
-    windows = default_locations({"LOCALAPPDATA": "/C/Users/u/AppData/Local"}, "win32")
-    local = Path("/C/Users/u/AppData/Local")
-    assert windows.discovery_files == (
-        local / "Temp" / "ldl-studio" / "ldl-studio" / "server.json",
-        local / "Temp" / "ldl-studio" / "server.json",
-        local / "ldl-studio" / "ldl-studio" / "server.json",
-        local / "ldl-studio" / "server.json",
-    )
-
-
-@pytest.mark.filterwarnings("ignore:XDG_RUNTIME_DIR")
-def test_locations_match_the_installed_platformdirs() -> None:
-    """On this machine, the server's own platformdirs answer is one of the places the client looks."""
-    platformdirs = pytest.importorskip("platformdirs")
-    runtime = Path(platformdirs.user_runtime_dir("ldl-studio")) / "server.json"
-    state = Path(platformdirs.user_state_dir("ldl-studio", appauthor=False)) / "server.json"
-    files = default_locations({k: v for k, v in os.environ.items() if k != "LDL_STUDIO_HOME"})
-    assert runtime in files.discovery_files and state in files.discovery_files
+@pytest.mark.parametrize(
+    ("query", "option", "hint"),
+    [
+        ("colour=red", "query", "the options are"),
+        ("tile=64&tile=64", "query", "once"),
+        ("model=X4", "model", "lower-case"),
+        ("scale=0", "scale", "scale="),
+        ("scale=17", "scale", "scale="),
+        ("threshold=nan", "threshold", "threshold="),
+        ("softness=-0.1", "softness", "softness="),
+        ("reference=tta:3", "reference", "tta:4"),
+        ("reference=model%3A", "reference", "model:NAME"),
+        ("alpha=drop", "alpha", "resize"),
+        ("device=gpu", "device", "cuda:N"),
+        ("precision=FP16", "precision", "bf16"),
+        ("tile=%2B64", "tile", "16 to 8192"),
+        ("tile=8193", "tile", "16 to 8192"),
+    ],
+)
+def test_a_bad_query_names_the_option_and_what_is_allowed(query: str, option: str, hint: str) -> None:
+    with pytest.raises(OptionError) as raised:
+        SubmitOptions.from_query(parse_qsl(query, keep_blank_values=True))
+    assert raised.value.option == option and hint in raised.value.hint, (raised.value.option, raised.value.hint)

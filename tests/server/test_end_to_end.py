@@ -13,12 +13,12 @@ import pytest
 from PIL import Image
 
 from ldl_backend.artifacts.layers import UpscaleLayers
-from ldl_backend.artifacts.references import ReferenceSource
 from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.imageio import ImageData
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
+from ldl_client.options import ReferenceSource
 from tests.server.conftest import COMPACT, Reply, Server
 
 THRESHOLD, SOFTNESS = 0.3, 0.4

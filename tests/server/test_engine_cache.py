@@ -12,8 +12,8 @@ from ldl_backend.engine.pipeline import AlphaMode
 from ldl_backend.engine.upscale import EngineOptions
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
-from ldl_backend.server.jobs import JobOptions
 from ldl_backend.server.worker import EngineCache, UnsupportedDeviceError, engine_options
+from ldl_client import ReferenceSource, SubmitOptions
 
 COMPACT, ANIME = "realesr-animevideov3", "realesrgan-x4plus-anime"
 RESIZE, THROUGH_MODEL = EngineOptions(alpha_mode=AlphaMode.RESIZE), EngineOptions(alpha_mode=AlphaMode.MODEL)
@@ -68,8 +68,11 @@ def test_a_device_or_precision_this_machine_cannot_run(tmp_path: Path) -> None:
 
 
 def test_job_options_become_engine_options() -> None:
-    job = JobOptions(COMPACT, "lanczos", 0.3, 0.4, "model", device="cuda:1", precision="bf16", tile=96)
+    lanczos = ReferenceSource.parse("lanczos")
+    job = SubmitOptions(
+        COMPACT, reference=lanczos, alpha=AlphaMode.MODEL, device="cuda:1", precision=Precision.BF16, tile=96
+    )
     assert engine_options(job) == EngineOptions(
         device="cuda:1", precision=Precision.BF16, tile=96, alpha_mode=AlphaMode.MODEL
     )
-    assert engine_options(JobOptions(COMPACT, "lanczos", 0.3, 0.4, "resize")) == RESIZE
+    assert engine_options(SubmitOptions(COMPACT, reference=lanczos)) == RESIZE

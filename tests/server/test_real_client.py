@@ -8,7 +8,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ldl_client import ConnectSettings, JobState, RawImage, ServerError, SubmitOptions, connect
+from ldl_client import (
+    ConnectSettings,
+    JobState,
+    Precision,
+    RawImage,
+    ReferenceSource,
+    ServerError,
+    SubmitOptions,
+    connect,
+)
 from ldl_client.locations import Locations
 from tests.server.conftest import COMPACT, Server
 
@@ -18,7 +27,7 @@ def test_client_submits_follows_fetches_and_reblends(server: Server, photo_png: 
     client = connect(settings=ConnectSettings(start_server=False, locations=locations))
     assert client.health().status == "ok"
     assert any(model.name == COMPACT for model in client.models())
-    submitted = client.submit(photo_png, SubmitOptions(model=COMPACT, reference="lanczos"))
+    submitted = client.submit(photo_png, SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos")))
     seen: list[int] = []
     done = client.wait(submitted.id, on_progress=lambda job: seen.append(job.progress.done), timeout=120)
     assert done.state is JobState.SUCCEEDED and seen
@@ -45,10 +54,14 @@ def test_client_chooses_device_precision_and_tile(server: Server, photo_png: byt
     client = connect(settings=ConnectSettings(start_server=False, locations=locations))
     devices = client.health().devices
     assert devices[0] == "cpu"
-    options = SubmitOptions(model=COMPACT, reference="lanczos", device="cpu", precision="fp32", tile=64)
+    options = SubmitOptions(
+        model=COMPACT, reference=ReferenceSource.parse("lanczos"), device="cpu", precision=Precision.FP32, tile=64
+    )
     done = client.wait(client.submit(photo_png, options).id, timeout=120)
     assert done.state is JobState.SUCCEEDED, done
-    refused = SubmitOptions(model=COMPACT, reference="lanczos", device="cpu", precision="fp16")
+    refused = SubmitOptions(
+        model=COMPACT, reference=ReferenceSource.parse("lanczos"), device="cpu", precision=Precision.FP16
+    )
     failed = client.wait(client.submit(photo_png, refused).id, timeout=120)
     assert failed.state is JobState.FAILED and failed.error is not None
     assert failed.error.code == "unsupported_device" and "fp16" in failed.error.message and failed.error.hint

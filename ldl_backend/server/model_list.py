@@ -1,0 +1,19 @@
+"""``GET /models``: a catalog entry and its status as the client's ``ModelInfo``."""
+
+from __future__ import annotations
+
+from ldl_backend.models.store import ModelStatus
+from ldl_client.records import ModelInfo
+
+
+def model_info(status: ModelStatus) -> ModelInfo:
+    entry = status.entry
+    return ModelInfo(
+        name=entry.name,
+        architecture=entry.architecture.value,
+        scale=entry.scale,
+        installed=status.installed,
+        role=entry.role.value,
+        description=entry.description,
+        seconds_per_megapixel=None,
+    )
