@@ -18,11 +18,19 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 # (folder that holds the package, package): the Krita plug-in lives in Krita's pykrita layout.
 PACKAGES = (("", "ldl_backend"), ("", "ldl_client"), ("", "ui"), ("plugin/krita", "ldl_krita"))
 
-_BACKEND_BELOW_ENGINE = ("ldl_backend.archs", "ldl_backend.models", "ldl_backend.imageio")
-_ENGINE_AND_ABOVE = tuple(
-    f"ldl_backend.{name}" for name in ("engine", "artifacts", "server", "training", "evaluation", "commands", "cli")
+# The backend's layers, lowest first: a module may import its own layer and those below, never one above. The
+# package itself, errors, paths, storage and lazy_exports sit under all of them.
+BACKEND_LAYERS = (
+    ("archs", "models", "imageio", "degradations", "metrics"),
+    ("engine",),
+    ("artifacts",),
+    ("server", "training", "evaluation"),
+    ("commands",),
+    ("cli",),
 )
-_MODEL_STACK = tuple(f"ldl_backend.{name}" for name in ("server", "engine", "models", "training", "commands", "cli"))
+_MODEL_STACK = tuple(
+    f"ldl_backend.{name}" for name in ("server", "engine", "models", "training", "evaluation", "commands", "cli")
+)
 
 
 @dataclass(frozen=True)
@@ -33,13 +41,25 @@ class Rule:
     exempt: tuple[str, ...] = ()
 
 
+def _layer_rules() -> list[Rule]:
+    chain = " <- ".join("/".join(layer) for layer in BACKEND_LAYERS)
+    return [
+        Rule(
+            tuple(f"ldl_backend.{name}" for name in layer),
+            tuple(f"ldl_backend.{name}" for above in BACKEND_LAYERS[rank + 1 :] for name in above),
+            f"the backend's imports run one way: {chain}",
+        )
+        for rank, layer in enumerate(BACKEND_LAYERS[:-1])
+    ]
+
+
 RULES = (
     Rule(
         ("ldl_client",),
         ("ldl_backend", "ui", "ldl_krita"),
         "ldl_client is the standard-library-only contract that the server and every front end import",
     ),
-    Rule(_BACKEND_BELOW_ENGINE, _ENGINE_AND_ABOVE, "networks, model files and image files sit below the engine"),
+    *_layer_rules(),
     Rule(
         ("ldl_backend", "ldl_client", "ui", "ldl_krita"),
         ("ldl_backend.commands",),
@@ -236,9 +256,11 @@ def test_forbidden_imports_and_cycles_are_reported(tmp_path: Path) -> None:
             "ldl_backend/models/store.py": "from ..engine.upscale import prepare\n",
             "ldl_backend/engine/__init__.py": "",
             "ldl_backend/engine/upscale.py": "def prepare():\n    from ldl_backend.models import store\n",
+            "ldl_backend/engine/tiles.py": "from ldl_backend.artifacts.masks import mask_from_map\n",
             "ldl_backend/server/app.py": "import ldl_backend.commands.run\n",
             "ldl_backend/artifacts/__init__.py": "",
             "ldl_backend/artifacts/masks.py": "",
+            "ui/jobs.py": "from ldl_backend.server import app\n",
             "ui/app.py": (
                 "from typing import TYPE_CHECKING\n"
                 "from ldl_backend.artifacts import masks\n"
@@ -257,14 +279,18 @@ def test_forbidden_imports_and_cycles_are_reported(tmp_path: Path) -> None:
         ("ldl_backend.commands.run", "ldl_backend.commands.other"),
         ("ldl_backend.models.store", "ldl_backend.engine.upscale"),
         ("ldl_backend.engine.upscale", "ldl_backend.models.store"),
+        ("ldl_backend.engine.tiles", "ldl_backend.artifacts.masks"),
         ("ldl_backend.server.app", "ldl_backend.commands.run"),
         ("ui.app", "ldl_backend.artifacts.masks"),
+        ("ui.jobs", "ldl_backend.server.app"),
     }
     reported = {line.split(" at ")[0] for line in rule_violations(edges)}
     assert reported == {
         "ldl_client -> ldl_backend.errors",
         "ldl_backend.models.store -> ldl_backend.engine.upscale",
+        "ldl_backend.engine.tiles -> ldl_backend.artifacts.masks",
         "ldl_backend.server.app -> ldl_backend.commands.run",
+        "ui.jobs -> ldl_backend.server.app",
     }
     [cycle] = import_cycles(edges)
     assert [str(edge) for edge in cycle] == [
