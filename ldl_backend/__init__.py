@@ -9,6 +9,8 @@ from ldl_backend.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from ldl_backend.errors import LdlError, ModelFileError, UnknownArchitectureError, UnsafeModelFileError
+    from ldl_backend.models.architectures.registry import architecture_spec
+    from ldl_backend.models.architectures.spec import ArchitectureSpec
     from ldl_backend.models.catalog import DEFAULT_MODEL, Catalog, CatalogEntry, builtin_catalog
     from ldl_backend.models.descriptor import Architecture, ModelDescriptor
     from ldl_backend.models.detection import ArchitectureRegistry, default_registry
@@ -27,6 +29,8 @@ _EXPORTS = {
     "CatalogEntry": "ldl_backend.models.catalog",
     "builtin_catalog": "ldl_backend.models.catalog",
     "Architecture": "ldl_backend.models.descriptor",
+    "ArchitectureSpec": "ldl_backend.models.architectures.spec",
+    "architecture_spec": "ldl_backend.models.architectures.registry",
     "ModelDescriptor": "ldl_backend.models.descriptor",
     "ArchitectureRegistry": "ldl_backend.models.detection",
     "default_registry": "ldl_backend.models.detection",
@@ -44,6 +48,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Architecture",
     "ArchitectureRegistry",
+    "ArchitectureSpec",
     "Catalog",
     "CatalogEntry",
     "LdlError",
@@ -55,6 +60,7 @@ __all__ = [
     "UnsafeModelFileError",
     "WeightsKey",
     "__version__",
+    "architecture_spec",
     "builtin_catalog",
     "default_registry",
     "load_model",

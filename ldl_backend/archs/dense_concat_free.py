@@ -12,13 +12,11 @@ Same maths as the plain block up to rounding: the partial sums are rounded to th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
+from torch import nn
 from torch.nn import functional as F
-
-if TYPE_CHECKING:
-    from ldl_backend.archs.rrdbnet import ResidualDenseBlock
 
 _SLOPE = 0.2
 _RESIDUAL_SCALE = 0.2
@@ -36,6 +34,22 @@ def _fused_ops_present() -> bool:
 _FUSED_OPS = _fused_ops_present()
 
 
+class DenseBlockConvs(Protocol):
+    """The five convolutions of ESRGAN's dense block (``rrdbnet.ResidualDenseBlock`` has them). A protocol, so
+    this module needs nothing from rrdbnet, which imports it."""
+
+    @property
+    def conv1(self) -> nn.Conv2d: ...
+    @property
+    def conv2(self) -> nn.Conv2d: ...
+    @property
+    def conv3(self) -> nn.Conv2d: ...
+    @property
+    def conv4(self) -> nn.Conv2d: ...
+    @property
+    def conv5(self) -> nn.Conv2d: ...
+
+
 def working_dtype(x: torch.Tensor) -> torch.dtype | None:
     """The dtype the concatenation-free block runs ``x`` in, or None when it does not apply: only for inference
     (autograd off) on the CPU, channels-last, in bf16 (bf16 tensors, or CPU autocast to bf16)."""
@@ -49,7 +63,7 @@ def working_dtype(x: torch.Tensor) -> torch.dtype | None:
     return torch.bfloat16 if x.dtype == torch.bfloat16 else None
 
 
-def dense_block(block: ResidualDenseBlock, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def dense_block(block: DenseBlockConvs, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``block(x)`` (0.2·conv5 + x) in ``dtype``, channels-last, without concatenations."""
     x = x.to(dtype)
     features = [x]

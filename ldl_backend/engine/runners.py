@@ -17,7 +17,7 @@ from torch.nn import functional as F
 from ldl_backend.engine.device import ComputeTarget
 from ldl_backend.engine.oom import release_cached_memory
 from ldl_backend.errors import LdlError
-from ldl_backend.models.descriptor import Architecture, ModelDescriptor
+from ldl_backend.models.descriptor import ModelDescriptor
 
 
 class TileRunner(Protocol):
@@ -35,8 +35,8 @@ class TorchRunner:
     def __init__(self, network: torch.nn.Module, descriptor: ModelDescriptor, target: ComputeTarget) -> None:
         self.scale = descriptor.scale
         self._target = target
-        # Convolution kernels (oneDNN on CPU, cuDNN) are faster on NHWC; SwinIR's attention is not convolutional.
-        self._channels_last = descriptor.architecture is not Architecture.SWINIR
+        # Convolution kernels (oneDNN on CPU, cuDNN) are faster on NHWC; attention nets' specs turn it off.
+        self._channels_last = descriptor.spec.channels_last
         network = network.to(target.device)
         if self._channels_last:
             network = network.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]

@@ -16,7 +16,7 @@ from ldl_backend.engine.pipeline import AlphaMode
 from ldl_backend.engine.runners import OnnxRunner, TileRunner, TorchRunner
 from ldl_backend.engine.tiled import TileSettings
 from ldl_backend.errors import LdlError
-from ldl_backend.models.descriptor import Architecture, ModelDescriptor
+from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 
 # Context each tile keeps beyond its blend zone, in input pixels, and the blend width. Measured on real photos
@@ -59,20 +59,10 @@ class PreparedEngine:
 
 
 def default_overlap(descriptor: ModelDescriptor) -> int:
-    """Overlap (input pixels, blend zone included) that keeps tiled output close to untiled output.
-
-    Measured with ``benchmarks/tiling_accuracy.py`` (fp32, 2×2 tiles of 128 on 192² crops of two photos):
-    realesrgan-x4plus differs from untiled by mean 0.12 / p99.9 4 / max 15 levels at overlap 48, 0.06–0.09 / 2–3 /
-    9 at 64 and 0.06–0.09 / 1–2 / 4–9 at 80; the compact model is exact (max 1 level, rounding) from overlap 40.
-    Convolutional nets get twice their exact field plus the blend when it is small (compact), RRDBNet 80 (its
-    theoretical field, 348 px, would make tiling pointless); SwinIR's window padding changes with the tile, so
-    it gets four windows of context.
-    """
-    if descriptor.architecture is Architecture.SRVGG_COMPACT:
-        return 2 * descriptor.receptive_field + DEFAULT_BLEND
-    if descriptor.architecture is Architecture.SWINIR:
-        return 8 * descriptor.size_multiple + DEFAULT_BLEND
-    return 64 + DEFAULT_BLEND
+    """Overlap (input pixels, blend zone included) that keeps tiled output close to untiled output: the context
+    the architecture needs beyond the blend zone (its spec's ``tile_context``, measured with
+    ``benchmarks/tiling_accuracy.py``), plus the default blend width."""
+    return descriptor.tile_context + DEFAULT_BLEND
 
 
 def prepare_engine(

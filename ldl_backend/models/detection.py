@@ -1,38 +1,22 @@
-"""Detect the architecture of a state dict: an explicit registry of pure detectors, built and passed in."""
+"""Detect the architecture of a state dict: an explicit registry of architecture specs, built and passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-from ldl_backend.archs.swinir import strip_derived_buffers
 from ldl_backend.errors import UnknownArchitectureError
-from ldl_backend.models.descriptor import ArchConfig, Architecture, ModelDescriptor, build_network
-from ldl_backend.models.detect_rrdbnet import detect_rrdbnet
-from ldl_backend.models.detect_srvgg import detect_srvgg
-from ldl_backend.models.detect_swinir import detect_swinir
+from ldl_backend.models.architectures.registry import BUILTIN_SPECS, architecture_spec
+from ldl_backend.models.architectures.spec import ArchConfig, Architecture, ArchitectureSpec
+from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.mismatch import DetectionMismatch
 from ldl_backend.models.state_dict import StateDict
 
-
-def _unchanged(state_dict: Mapping[str, torch.Tensor]) -> StateDict:
-    return dict(state_dict)
-
-
-@dataclass(frozen=True)
-class ArchitectureSpec:
-    """How to recognise one architecture.
-
-    ``detect`` returns the hyper-parameters or raises ``DetectionMismatch``; ``normalize`` drops keys that
-    released files carry but the network recomputes (SwinIR's attention masks).
-    """
-
-    architecture: Architecture
-    detect: Callable[[Mapping[str, torch.Tensor]], ArchConfig]
-    normalize: Callable[[Mapping[str, torch.Tensor]], StateDict] = field(default=_unchanged)
+__all__ = ["ArchitectureRegistry", "ArchitectureSpec", "DetectedModel", "default_registry"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +28,20 @@ class DetectedModel:
 class ArchitectureRegistry:
     """An ordered set of architecture specs; the first whose detector and key/shape check pass wins."""
 
-    def __init__(self, specs: Sequence[ArchitectureSpec]) -> None:
+    def __init__(self, specs: Sequence[ArchitectureSpec[Any]]) -> None:
         self._specs = tuple(specs)
+
+    @property
+    def specs(self) -> tuple[ArchitectureSpec[Any], ...]:
+        return self._specs
 
     @property
     def architectures(self) -> tuple[Architecture, ...]:
         return tuple(spec.architecture for spec in self._specs)
+
+    def spec(self, architecture: Architecture | str) -> ArchitectureSpec[Any]:
+        """The spec with this id (see ``registry.architecture_spec``). Raises ``LdlError`` for an unknown id."""
+        return architecture_spec(architecture, self._specs)
 
     def detect(self, state_dict: Mapping[str, torch.Tensor]) -> DetectedModel:
         """Recognise ``state_dict`` and return its descriptor with the state dict the network loads strict.
@@ -61,12 +53,12 @@ class ArchitectureRegistry:
             try:
                 cleaned = spec.normalize(state_dict)
                 config = spec.detect(cleaned)
-                _check_keys_and_shapes(config, cleaned)
+                _check_keys_and_shapes(spec, config, cleaned)
             except DetectionMismatch as mismatch:
                 if best is None or mismatch.score > best[0]:
                     best = (mismatch.score, spec.architecture, mismatch)
                 continue
-            return DetectedModel(ModelDescriptor.from_config(config), cleaned)
+            return DetectedModel(ModelDescriptor.from_config(config, spec), cleaned)
         if best is None or best[0] <= 0.0:
             raise UnknownArchitectureError(None, ())
         _, architecture, mismatch = best
@@ -81,10 +73,12 @@ class ArchitectureRegistry:
         return detected.descriptor, network
 
 
-def _check_keys_and_shapes(config: ArchConfig, state_dict: Mapping[str, torch.Tensor]) -> None:
+def _check_keys_and_shapes(
+    spec: ArchitectureSpec[Any], config: ArchConfig, state_dict: Mapping[str, torch.Tensor]
+) -> None:
     # Building on the meta device costs no memory and gives the exact keys and shapes the network expects.
     with torch.device("meta"):
-        expected = build_network(config).state_dict()
+        expected = spec.build(config).state_dict()
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
     if missing or unexpected:
@@ -99,11 +93,6 @@ def _check_keys_and_shapes(config: ArchConfig, state_dict: Mapping[str, torch.Te
 
 
 def default_registry() -> ArchitectureRegistry:
-    """The architectures this package ships, SwinIR first (its keys are the most specific)."""
-    return ArchitectureRegistry(
-        (
-            ArchitectureSpec(Architecture.SWINIR, detect_swinir, strip_derived_buffers),
-            ArchitectureSpec(Architecture.RRDBNET, detect_rrdbnet),
-            ArchitectureSpec(Architecture.SRVGG_COMPACT, detect_srvgg),
-        )
-    )
+    """The architectures this package ships, in ``BUILTIN_SPECS``' order (SwinIR first: its keys are the most
+    specific)."""
+    return ArchitectureRegistry(BUILTIN_SPECS)

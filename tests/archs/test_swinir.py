@@ -20,7 +20,7 @@ from ldl_backend.archs.swinir import (
     _shift_mask,  # pyright: ignore[reportPrivateUsage]
     strip_derived_buffers,
 )
-from ldl_backend.models.detect_swinir import detect_swinir
+from ldl_backend.models.architectures.swinir import detect_swinir
 from ldl_backend.models.mismatch import DetectionMismatch
 
 _TINY: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Recognise RRDBNet weights (ESRGAN, Real-ESRGAN, LDL) and recover their hyper-parameters."""
+"""RRDBNet (ESRGAN, Real-ESRGAN, LDL): recognised from its weights, with its precision, tiling and cost facts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 import torch
 
-from ldl_backend.archs.rrdbnet import RRDBNetConfig
+from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
+from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
 from ldl_backend.models.mismatch import DetectionMismatch
 from ldl_backend.models.state_dict import block_indices
 
@@ -47,3 +48,38 @@ def detect_rrdbnet(state_dict: Mapping[str, torch.Tensor]) -> RRDBNetConfig:
         num_block=len(blocks),
         num_grow_ch=state_dict["body.0.rdb1.conv1.weight"].shape[0],
     )
+
+
+# Context beyond the blend zone, measured with benchmarks/tiling_accuracy.py (fp32, 2×2 tiles of 128 on 192² crops
+# of two photos; overlaps below include the 16-pixel blend): realesrgan-x4plus differs from untiled by mean 0.12 /
+# p99.9 4 / max 15 levels at overlap 48, 0.06–0.09 / 2–3 / 9 at 64 and 0.06–0.09 / 1–2 / 4–9 at 80. Its theoretical
+# field (348 px for x4plus) would make tiling pointless.
+_TILE_CONTEXT = 64
+# On the CPU the body maps fall out of the cache beyond this: x4plus in bf16 runs at 0.150, 0.142 and 0.112 output
+# MP/s at tiles of 256, 384 and 512, and with the 80-pixel overlap 384 wastes the least.
+CPU_MAX_TILE = 384
+
+
+def _tile_context(config: RRDBNetConfig) -> int:
+    return _TILE_CONTEXT
+
+
+def _activation_bytes_per_pixel(config: RRDBNetConfig, element_bytes: int) -> float:
+    # The body's dense blocks (the upsampling runs in strips, see RRDBNet.forward), plus the fp32 output.
+    # Measured peak for x4plus in bf16: 1.5–1.9 KB per input pixel at tiles of 256–512.
+    return 12 * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
+
+
+RRDBNET_SPEC = ArchitectureSpec(
+    architecture=Architecture.RRDBNET,
+    config_type=RRDBNetConfig,
+    build=RRDBNet,
+    detect=detect_rrdbnet,
+    supports_fp16=True,
+    channels_last=True,
+    tile_context=_tile_context,
+    activation_bytes_per_pixel=_activation_bytes_per_pixel,
+    cpu_max_tile=CPU_MAX_TILE,
+    # x4plus runs at about 0.15 output MP/s in bf16 on two CPU cores (docs/engineering-notes.md).
+    prior_seconds_per_megapixel=6.5,
+)

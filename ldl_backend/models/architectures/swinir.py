@@ -1,4 +1,5 @@
-"""Recover a ``SwinIRConfig`` from a state dict's keys and shapes (official, LDL or this package's layout)."""
+"""SwinIR: a ``SwinIRConfig`` recovered from a state dict's keys and shapes (official, LDL or this package's
+layout), with its precision, tiling and cost facts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Mapping
 
 import torch
 
-from ldl_backend.archs.swinir import SwinIRConfig, Upsampler
+from ldl_backend.archs.swinir import SwinIR, SwinIRConfig, Upsampler, strip_derived_buffers
+from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
 from ldl_backend.models.mismatch import DetectionMismatch
 
 _BLOCK = "layers.{i}.residual_group.blocks.{j}."
@@ -166,3 +168,35 @@ def _check_no_stray_layers(state_dict: Mapping[str, torch.Tensor], num_layers: i
     indices = {int(m.group(1)) for key in state_dict if (m := re.match(r"layers\.(\d+)\.", key))}
     if indices != set(range(num_layers)):
         raise DetectionMismatch(score=1.0, detail=f"layer indices {sorted(indices)} are not 0..{num_layers - 1}")
+
+
+def _tile_context(config: SwinIRConfig) -> int:
+    # The window padding changes with the tile, so tiled output is only close to untiled. 8 × window_size pixels
+    # of context (64 for the usual window of 8) instead of the theoretical field, which exceeds any tile.
+    return 8 * config.window_size
+
+
+def _activation_bytes_per_pixel(config: SwinIRConfig, element_bytes: int) -> float:
+    # The MLP hidden state and q, k, v of every token, and the attention of each window; then the upsampler.
+    hidden = config.embed_dim * (3 + config.mlp_ratio)
+    attention = max(config.num_heads) * config.window_size**2
+    return (2 * hidden + attention) * element_bytes + 3 * config.num_feat * config.scale**2 * element_bytes
+
+
+SWINIR_SPEC = ArchitectureSpec(
+    architecture=Architecture.SWINIR,
+    config_type=SwinIRConfig,
+    build=SwinIR,
+    detect=detect_swinir,
+    normalize=strip_derived_buffers,
+    # The attention softmax overflows in fp16 on some inputs; bf16 keeps the range.
+    supports_fp16=False,
+    # Its attention is not convolutional, so the NHWC convolution kernels do not apply.
+    channels_last=False,
+    tile_context=_tile_context,
+    activation_bytes_per_pixel=_activation_bytes_per_pixel,
+    # RRDBNet's measured CPU cap (see rrdbnet.py), applied to SwinIR's wide body maps too; not measured for SwinIR.
+    cpu_max_tile=384,
+    # The client's prior, not measured in this repository: about 2.3 times RRDBNet ×4's.
+    prior_seconds_per_megapixel=15.0,
+)

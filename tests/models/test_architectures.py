@@ -1,0 +1,138 @@
+"""The architecture registry itself: every spec round-trips through detection and states sane facts; detection
+finds whatever specs the registry it is given holds, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from ldl_backend.archs.rrdbnet import RRDBNetConfig
+from ldl_backend.errors import LdlError, UnknownArchitectureError
+from ldl_backend.models.architectures.registry import BUILTIN_SPECS, architecture_spec, spec_for_config
+from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
+from ldl_backend.models.descriptor import ModelDescriptor
+from ldl_backend.models.detection import ArchitectureRegistry, default_registry
+from ldl_backend.models.mismatch import DetectionMismatch
+
+_SPEC_IDS = [spec.architecture.value for spec in BUILTIN_SPECS]
+
+
+@pytest.mark.parametrize("spec", BUILTIN_SPECS, ids=_SPEC_IDS)
+def test_every_spec_detects_the_network_it_builds(spec: ArchitectureSpec[Any]) -> None:
+    config = spec.config_type()  # every config class has usable defaults (the released models' shape)
+    # Detection reads only keys and shapes, so the meta device makes even the full-size default free to build.
+    with torch.device("meta"):
+        state_dict = spec.build(config).state_dict()
+
+    assert spec.detect(spec.normalize(state_dict)) == config
+    descriptor = default_registry().detect(state_dict).descriptor
+    assert descriptor.spec is spec
+    assert descriptor.config == config
+    assert descriptor.architecture is spec.architecture
+    assert (descriptor.supports_fp16, descriptor.supports_bf16) == (spec.supports_fp16, spec.supports_bf16)
+
+
+@pytest.mark.parametrize("spec", BUILTIN_SPECS, ids=_SPEC_IDS)
+def test_every_spec_states_sane_facts(spec: ArchitectureSpec[Any]) -> None:
+    config = spec.config_type()
+    assert spec.tile_context(config) > 0
+    half, single = spec.activation_bytes_per_pixel(config, 2), spec.activation_bytes_per_pixel(config, 4)
+    assert 0 < half <= single
+    assert spec.cpu_max_tile is None or spec.cpu_max_tile >= 64
+    assert spec.prior_seconds_per_megapixel > 0
+    assert architecture_spec(spec.architecture) is spec
+    assert architecture_spec(spec.architecture.value) is spec
+    assert spec_for_config(config) is spec
+
+
+def test_the_registry_covers_every_id_once() -> None:
+    assert sorted(spec.architecture for spec in BUILTIN_SPECS) == sorted(Architecture)
+    assert len({spec.config_type for spec in BUILTIN_SPECS}) == len(BUILTIN_SPECS)
+
+
+def test_priors_are_the_time_estimates_seconds_per_output_megapixel() -> None:
+    priors = {value: architecture_spec(value).prior_seconds_per_megapixel for value in _SPEC_IDS}
+    assert priors == {"RRDBNet": 6.5, "SRVGGNetCompact": 0.7, "SwinIR": 15.0}
+
+
+def test_an_unknown_id_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(LdlError, match="no architecture is called 'rrdbnet'") as caught:
+        architecture_spec("rrdbnet")
+    assert "RRDBNet" in caught.value.hint and "SwinIR" in caught.value.hint
+    with pytest.raises(TypeError, match="no registered architecture"):
+        spec_for_config(object())
+
+
+def test_a_descriptor_refuses_a_config_of_another_architecture() -> None:
+    with pytest.raises(ValueError, match="RRDBNetConfig is not a SwinIR config"):
+        ModelDescriptor.from_config(RRDBNetConfig(), architecture_spec("SwinIR"))
+
+
+# A made-up architecture: one convolution and a pixel shuffle, with keys no shipped architecture has.
+@dataclass(frozen=True)
+class _ShuffleConfig:
+    in_channels: int = 3
+    out_channels: int = 3
+    scale: int = 2
+    size_multiple: int = 1
+    receptive_field: int = 1
+
+
+class _Shuffle(nn.Module):
+    def __init__(self, config: _ShuffleConfig) -> None:
+        super().__init__()
+        self.project = nn.Conv2d(config.in_channels, config.out_channels * config.scale**2, 3, 1, 1)
+        self.shuffle = nn.PixelShuffle(config.scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shuffle(self.project(x))
+
+
+def _detect_shuffle(state_dict: Mapping[str, torch.Tensor]) -> _ShuffleConfig:
+    if set(state_dict) != {"project.weight", "project.bias"}:
+        raise DetectionMismatch(["project.weight"], score=0.0)
+    outputs, inputs = state_dict["project.weight"].shape[:2]
+    return _ShuffleConfig(inputs, inputs, int((outputs // inputs) ** 0.5))
+
+
+def _bytes(config: _ShuffleConfig, element_bytes: int) -> float:
+    return 1.0
+
+
+def _context(config: _ShuffleConfig) -> int:
+    return 3
+
+
+# The ids are the closed set the catalog and the wire know, so the made-up spec borrows one.
+_MADE_UP = ArchitectureSpec(
+    architecture=Architecture.SRVGG_COMPACT,
+    config_type=_ShuffleConfig,
+    build=_Shuffle,
+    detect=_detect_shuffle,
+    supports_fp16=False,
+    channels_last=False,
+    tile_context=_context,
+    activation_bytes_per_pixel=_bytes,
+    prior_seconds_per_megapixel=1.0,
+)
+
+
+def test_detection_finds_a_spec_only_in_the_registry_it_is_given() -> None:
+    torch.manual_seed(0)
+    network = _Shuffle(_ShuffleConfig(scale=3)).eval()
+    with pytest.raises(UnknownArchitectureError):
+        default_registry().detect(network.state_dict())
+
+    descriptor, loaded = ArchitectureRegistry((*BUILTIN_SPECS, _MADE_UP)).load(network.state_dict())
+
+    assert descriptor.spec is _MADE_UP
+    assert descriptor.config == _ShuffleConfig(scale=3)
+    assert (descriptor.scale, descriptor.supports_fp16, descriptor.tile_context) == (3, False, 3)
+    sample = torch.rand(1, 3, 5, 7)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(sample), network(sample))
