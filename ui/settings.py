@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from ldl_backend.storage import write_atomically
+from ldl_client import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRESHOLD
 
 MAX_RECENT = 10
 
@@ -28,12 +29,12 @@ class AppSettings:
     recent_files: list[str] = field(default_factory=list)
     model: str = ""
     scale: int = 0  # 0 = the model's own
-    reference: str = "tta:8"
+    reference: str = str(DEFAULT_REFERENCE)
     device: str = "auto"
     precision: str = "auto"
     tile: int = 0  # 0 = automatic
-    threshold: float = 0.3
-    softness: float = 0.4
+    threshold: float = DEFAULT_THRESHOLD
+    softness: float = DEFAULT_SOFTNESS
     overlay_opacity: float = 0.8
     mask_style: str = "tint"
     original_resample: str = "bicubic"

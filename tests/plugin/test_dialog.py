@@ -15,7 +15,7 @@ from ldl_krita.task import ProgressRunner
 from ldl_krita.upscale import UpscaleRequest
 from pytestqt.qtbot import QtBot
 
-from ldl_client import ModelInfo
+from ldl_client import ModelInfo, Precision, ReferenceSource, SubmitOptions
 
 MODELS = [
     ModelInfo("realesrgan-x4plus", "RRDBNet", 4, False, "detail", "slow, best detail"),
@@ -28,12 +28,14 @@ MODELS = [
 def test_defaults_give_the_catalogs_first_installed_model_at_its_own_scale(qtbot: QtBot) -> None:
     dialog = UpscaleDialog(MODELS, ("cpu", "cuda:0"), (100, 50), False, {})
     qtbot.addWidget(dialog)
-    assert dialog.request() == UpscaleRequest(model="realesr-animevideov3", reference="tta:8", target="document")
+    assert dialog.request() == UpscaleRequest(
+        SubmitOptions(model="realesr-animevideov3", reference=ReferenceSource.parse("tta:8")), target="document"
+    )
     assert [b.isEnabled() for b in dialog.targets.buttons()] == [True, False, False]
     assert dialog.reference.findData("model:realesrnet-x4plus") >= 0
     assert "100×50 → 400×200" in dialog.estimate.text()
     dialog.model.setCurrentIndex(dialog.model.findData("ldl-bicubic-rrdb-x2"))
-    assert dialog.scale.value() == 2 and dialog.request().scale is None
+    assert dialog.scale.value() == 2 and dialog.request().options.scale is None
     assert "100×50 → 200×100" in dialog.estimate.text()
 
 
@@ -46,23 +48,27 @@ def test_choices_end_up_in_the_request(qtbot: QtBot) -> None:
     dialog.reference.setCurrentIndex(dialog.reference.findData("lanczos"))
     dialog.targets.buttons()[2].setChecked(True)
     assert dialog.request() == UpscaleRequest(
-        model="realesr-animevideov3", scale=3, reference="lanczos", target="new_layer"
+        SubmitOptions(model="realesr-animevideov3", scale=3, reference=ReferenceSource.parse("lanczos")),
+        target="new_layer",
     )
     dialog.advanced.setChecked(True)
     dialog.device.setCurrentIndex(dialog.device.findData("cuda:0"))
     dialog.precision.setCurrentIndex(dialog.precision.findData("fp16"))
     dialog.tile.setValue(256)
-    request = dialog.request()
-    assert (request.device, request.precision, request.tile) == ("cuda:0", "fp16", 256)
+    options = dialog.request().options
+    assert (options.device, options.precision, options.tile) == ("cuda:0", Precision.FP16, 256)
     dialog.tile.setValue(dialog.tile.minimum())
-    assert dialog.request().tile is None  # "auto"
+    assert dialog.request().options.tile is None  # "auto"
     dialog.advanced.setChecked(False)
-    assert (dialog.request().device, dialog.request().precision) == ("auto", "auto")
+    assert (dialog.request().options.device, dialog.request().options.precision) == ("auto", None)
 
 
 def test_the_last_request_is_restored_and_learned_rates_change_the_estimate(qtbot: QtBot) -> None:
     last = UpscaleRequest(
-        model="realesr-animevideov3", scale=2, reference="tta:2", device="cpu", tile=64, target="new_document"
+        SubmitOptions(
+            model="realesr-animevideov3", scale=2, reference=ReferenceSource.parse("tta:2"), device="cpu", tile=64
+        ),
+        target="new_document",
     )
     dialog = UpscaleDialog(MODELS, ("cpu",), (1000, 1000), True, {"realesr-animevideov3@cpu": 30.0}, last)
     qtbot.addWidget(dialog)

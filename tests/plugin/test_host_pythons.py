@@ -29,9 +29,10 @@ PURE = textwrap.dedent(
     sys.path[:] = [sys.argv[1]] + [p for p in sys.path if "-packages" not in p and p not in ("", ".")]
     import ldl_krita  # no krita module: registers nothing
     from ldl_krita import backend_settings, job, mask_pixels, naming, pixels, selection_blend, upscale
-    from ldl_krita.client_import import Client, ConnectSettings, RawImage, estimate_seconds
+    from ldl_krita.client_import import Client, ConnectSettings, ModelInfo, RawImage, ReferenceSource, estimate_seconds
     assert Client.__module__ == "ldl_krita.ldl_client.client"
-    assert estimate_seconds("m", "RRDBNet", "auto", "tta:8", 1_000_000, {}) > 0
+    model = ModelInfo("m", "RRDBNet", 4, True, "detail", "", 6.5)
+    assert estimate_seconds(model, "auto", ReferenceSource.parse("tta:8"), 1_000_000, {}) > 0
     assert backend_settings.connect_settings(os.path.join(sys.argv[1], "ldl_krita")).python == "/recorded/python"
 
     rng = random.Random(0)
@@ -75,14 +76,15 @@ QT = textwrap.dedent(
     from ldl_krita import qt
     assert qt.BINDING == "PyQt5", qt.BINDING
     app = qt.QApplication([])
-    from ldl_krita.client_import import ModelInfo
+    from ldl_krita.client_import import ModelInfo, SubmitOptions
     from ldl_krita.dialog import UpscaleDialog
     from ldl_krita.upscale import UpscaleRequest
     models = [ModelInfo("realesr-animevideov3", "SRVGGNetCompact", 4, True, "detail", "compact")]
-    last = UpscaleRequest(model="realesr-animevideov3", target="new_layer")
+    last = UpscaleRequest(SubmitOptions(model="realesr-animevideov3"), target="new_layer")
     dialog = UpscaleDialog(models, ("cpu",), (100, 80), True, {}, last)
     request = dialog.request()
-    assert request.model == "realesr-animevideov3" and request.target == "new_layer", request
+    assert request.options.model == "realesr-animevideov3" and request.target == "new_layer", request
+    assert UpscaleRequest.from_setting(request.to_setting()) == request
     assert "400×320" in dialog.estimate.text(), dialog.estimate.text()
     print("qt ok")
     """

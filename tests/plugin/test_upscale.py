@@ -18,12 +18,12 @@ from ldl_krita.upscale import (
     upscale_document,
 )
 
-from ldl_client import Client, LayerName, RawImage
+from ldl_client import Client, LayerName, Precision, RawImage, ReferenceSource, SubmitOptions
 from tests.server.conftest import COMPACT
 
 from .fake_krita import FakeDocument, FakeKrita, FakeSelection
 
-REQUEST = UpscaleRequest(model=COMPACT, reference="lanczos")
+REQUEST = UpscaleRequest(SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos")))
 H, W = 24, 32
 
 
@@ -134,9 +134,19 @@ def test_the_document_is_scaled_and_gets_the_ldl_group(photo: np.ndarray, client
 def test_a_second_upscale_adds_a_numbered_group(photo: np.ndarray, client: Client) -> None:
     host = FakeKrita()
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
-    upscale_document(document, UpscaleRequest(model=COMPACT, reference="lanczos", scale=2), client, host=host)
+    upscale_document(
+        document,
+        UpscaleRequest(SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), scale=2)),
+        client,
+        host=host,
+    )
     document.setActiveNode(document.node("Background"))
-    second = upscale_document(document, UpscaleRequest(model=COMPACT, reference="lanczos", scale=2), client, host=host)
+    second = upscale_document(
+        document,
+        UpscaleRequest(SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), scale=2)),
+        client,
+        host=host,
+    )
     assert second.names.group == "LDL 2" and second.names.mask == "LDL mask 2"
     assert (document.width(), document.height()) == (W * 4, H * 4)
     check_layers(document, second, client)
@@ -148,7 +158,9 @@ def test_a_failed_job_leaves_the_document_untouched(photo: np.ndarray, client: C
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     document.setSelection(FakeSelection(1, 1, 4, 4))
     before = snapshot(document)
-    failing = UpscaleRequest(model=COMPACT, reference="lanczos", device="cpu", precision="fp16")
+    failing = UpscaleRequest(
+        SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), device="cpu", precision=Precision.FP16)
+    )
     with pytest.raises(BackendFailed) as caught:
         upscale_document(document, failing, client, host=host)
     assert caught.value.code == "unsupported_device"
@@ -161,7 +173,7 @@ def test_an_unknown_model_is_the_backends_error(photo: np.ndarray, client: Clien
     host = FakeKrita()
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     with pytest.raises(BackendFailed) as caught:
-        upscale_document(document, UpscaleRequest(model="no-such-model"), client, host=host)
+        upscale_document(document, UpscaleRequest(SubmitOptions(model="no-such-model")), client, host=host)
     assert caught.value.code == "unknown_model" and caught.value.hint
     assert document.changes == []
 
@@ -171,7 +183,9 @@ def test_the_selection_goes_to_a_new_document(photo: np.ndarray, client: Client)
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     document.setSelection(FakeSelection(8, 4, 12, 10))
     before = snapshot(document)
-    request = UpscaleRequest(model=COMPACT, reference="lanczos", scale=2, target="new_document")
+    request = UpscaleRequest(
+        SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), scale=2), target="new_document"
+    )
     outcome = upscale_document(document, request, client, host=host)
     created = outcome.document
     assert created is not document and snapshot(document) == before
@@ -187,7 +201,9 @@ def test_the_selection_goes_to_a_new_layer_group_at_its_place(photo: np.ndarray,
     host = FakeKrita(version)
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     document.setSelection(FakeSelection(8, 4, 12, 10))
-    request = UpscaleRequest(model=COMPACT, reference="lanczos", scale=2, target="new_layer")
+    request = UpscaleRequest(
+        SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), scale=2), target="new_layer"
+    )
     outcome = upscale_document(document, request, client, host=host)
     assert (document.width(), document.height()) == (W, H)
     assert (outcome.offset, outcome.width, outcome.height) == ((8, 4), 24, 20)
@@ -224,7 +240,9 @@ def test_a_new_image_that_cannot_be_finished_is_closed(
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     monkeypatch.setattr(host, "action", lambda name: None)  # Krita without the mask action
     before = snapshot(document)
-    request = UpscaleRequest(model=COMPACT, reference="lanczos", scale=2, target="new_document")
+    request = UpscaleRequest(
+        SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos"), scale=2), target="new_document"
+    )
     with pytest.raises(PluginError, match="transparency mask"):
         upscale_document(document, request, client, host=host)
     created = host.documents[-1]
@@ -296,7 +314,7 @@ def test_cancel_stops_the_job_and_changes_nothing(photo: np.ndarray, client: Cli
         if stage not in ("upload",):
             cancel.set()
 
-    slow = UpscaleRequest(model=COMPACT, reference="tta:8")
+    slow = UpscaleRequest(SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("tta:8")))
     with pytest.raises(Cancelled):
         upscale_document(document, slow, client, host=host, cancel=cancel, on_progress=cancel_once_running)
     assert snapshot(document) == before and document.changes == []
@@ -308,7 +326,7 @@ def test_a_document_changed_during_the_job_is_not_touched(photo: np.ndarray, cli
     host = FakeKrita()
     document = host.open_document(bgra(rgba(photo)), W, H, "RGBA", "U8")
     prepared = prepare_upscale(document, REQUEST)
-    layers = run_job(client, prepared.image, REQUEST.options(), prepared.fmt)
+    layers = run_job(client, prepared.image, REQUEST.options, prepared.fmt)
     document.scaleImage(W + 1, H, 300, 300, "Bicubic")  # the user resized it meanwhile
     document.changes.clear()
     with pytest.raises(PluginError, match="changed while LDL was working"):

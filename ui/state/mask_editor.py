@@ -21,6 +21,7 @@ import numpy as np
 
 from ldl_backend.artifacts.masks import EditMode, Stroke, edit_coverage, mask_from_map
 from ldl_backend.artifacts.pixel_box import PixelBox
+from ldl_client import DEFAULT_SOFTNESS, DEFAULT_THRESHOLD
 from ui.state.history import History, TileEdit
 
 TILE = 128
@@ -54,8 +55,8 @@ class Brush:
 class Ramp:
     """The threshold mask: keep detail where the map is below ``threshold``, fading over ``softness``."""
 
-    threshold: float = 0.3
-    softness: float = 0.4
+    threshold: float = DEFAULT_THRESHOLD
+    softness: float = DEFAULT_SOFTNESS
 
     def __post_init__(self) -> None:
         for name, value in (("threshold", self.threshold), ("softness", self.softness)):

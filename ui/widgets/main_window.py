@@ -479,4 +479,3 @@ class MainWindow(QMainWindow):
                 save_settings(self.settings, self._settings_path)
             except OSError as error:
                 self.status_bar.showMessage(f"settings not saved: {error}", 5000)
-

@@ -104,9 +104,9 @@ class RunController(QObject):
         model = self._panel.current_model()
         if model is not None:
             seconds = time.monotonic() - self._started
-            reference = str(self._panel.reference.currentData())
             device = str(self._panel.device.currentData() or "auto")
             pixels = layers.width * layers.height
+            reference = self._panel.reference_source()
             learn(model.name, device, reference, pixels, seconds, self._settings.seconds_per_megapixel)
         self._panel.show_outcome(f"done: {layers.width} × {layers.height}")
         self.result_ready.emit(layers)

@@ -16,7 +16,16 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ldl_client import JobInfo, ModelInfo, SubmitOptions, describe_seconds, estimate_seconds
+from ldl_client import (
+    DEFAULT_REFERENCE,
+    JobInfo,
+    ModelInfo,
+    Precision,
+    ReferenceSource,
+    SubmitOptions,
+    describe_seconds,
+    estimate_seconds,
+)
 from ui.qt import Signal
 from ui.settings import AppSettings
 
@@ -164,16 +173,21 @@ class RunPanel(QWidget):
         model = self.current_model()
         if model is None:
             raise ValueError("no model to run: the backend has not listed its models yet")
+        precision = str(self.precision.currentData() or "auto")
         return SubmitOptions(
             model=model.name,
             scale=self.scale.value() or None,
-            reference=str(self.reference.currentData()),
+            reference=self.reference_source(),
             threshold=threshold,
             softness=softness,
             device=str(self.device.currentData() or "auto"),
-            precision=str(self.precision.currentData() or "auto"),
+            precision=None if precision == "auto" else Precision(precision),
             tile=self.tile.value() or None,
         )
+
+    def reference_source(self) -> ReferenceSource:
+        """The chosen reference (the combo box holds only valid choices)."""
+        return ReferenceSource.parse(str(self.reference.currentData() or DEFAULT_REFERENCE))
 
     def remember(self) -> None:
         """Write the choices into the settings."""
@@ -217,10 +231,9 @@ class RunPanel(QWidget):
             return
         scale = self.scale.value() or model.scale
         seconds = estimate_seconds(
-            model.name,
-            model.architecture,
+            model,
             str(self.device.currentData() or "auto"),
-            str(self.reference.currentData()),
+            self.reference_source(),
             self._output_pixels * scale * scale,
             self._settings.seconds_per_megapixel,
         )

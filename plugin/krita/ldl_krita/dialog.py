@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .client_import import MAX_TILE, MIN_TILE, PRECISIONS, ModelInfo, describe_seconds, estimate_seconds
+from .client_import import (
+    DEFAULT_REFERENCE,
+    MAX_TILE,
+    MIN_TILE,
+    PRECISIONS,
+    ModelInfo,
+    Precision,
+    ReferenceSource,
+    SubmitOptions,
+    describe_seconds,
+    estimate_seconds,
+)
 from .qt import (
     QButtonGroup,
     QComboBox,
@@ -131,15 +142,19 @@ class UpscaleDialog(QDialog):
         model = self._models[str(self.model.currentData())]
         advanced = self.advanced.isChecked()
         tile = self.tile.value()
-        return UpscaleRequest(
+        precision = str(self.precision.currentData()) if advanced else "auto"
+        options = SubmitOptions(
             model=model.name,
             scale=None if self.scale.value() == model.scale else self.scale.value(),
-            reference=str(self.reference.currentData()),
+            reference=self._reference(),
             device=str(self.device.currentData()) if advanced else "auto",
-            precision=str(self.precision.currentData()) if advanced else "auto",
+            precision=None if precision == "auto" else Precision(precision),
             tile=tile if advanced and tile != _AUTO_TILE else None,
-            target=self._target(),
         )
+        return UpscaleRequest(options, self._target())
+
+    def _reference(self) -> ReferenceSource:
+        return ReferenceSource.parse(str(self.reference.currentData() or DEFAULT_REFERENCE))
 
     def _target(self) -> Target:
         button = self.targets.checkedButton()
@@ -151,21 +166,25 @@ class UpscaleDialog(QDialog):
 
     def _restore(self, last: UpscaleRequest | None) -> None:
         default = next((m.name for m in self._models.values() if m.installed), None)
-        _select(self.model, last.model if last is not None and last.model in self._models else default)
+        options = last.options if last is not None else None
+        _select(self.model, options.model if options is not None and options.model in self._models else default)
         model = self._models.get(str(self.model.currentData()))
-        self.scale.setValue(last.scale if last is not None and last.scale else (model.scale if model else 4))
-        _select(self.reference, last.reference if last is not None else "tta:8")
+        if options is not None and options.scale:
+            self.scale.setValue(int(options.scale))
+        else:
+            self.scale.setValue(model.scale if model else 4)
+        _select(self.reference, str(options.reference if options is not None else DEFAULT_REFERENCE))
         wanted = last.target if last is not None else "document"
         for button in self.targets.buttons():
             if button.property("target") == wanted and button.isEnabled():
                 button.setChecked(True)
         if self.targets.checkedButton() is None:
             self.targets.buttons()[0].setChecked(True)
-        if last is not None and (last.device, last.precision, last.tile) != ("auto", "auto", None):
+        if options is not None and (options.device, options.precision, options.tile) != ("auto", None, None):
             self.advanced.setChecked(True)
-            _select(self.device, last.device)
-            _select(self.precision, last.precision)
-            self.tile.setValue(last.tile or _AUTO_TILE)
+            _select(self.device, options.device)
+            _select(self.precision, "auto" if options.precision is None else options.precision.value)
+            self.tile.setValue(options.tile or _AUTO_TILE)
 
     def _model_changed(self) -> None:
         model = self._models.get(str(self.model.currentData()))
@@ -181,14 +200,7 @@ class UpscaleDialog(QDialog):
         width, height = self._image_size
         factor = self.scale.value()
         device = str(self.device.currentData()) if self.advanced.isChecked() else "auto"
-        seconds = estimate_seconds(
-            model.name,
-            model.architecture,
-            device,
-            str(self.reference.currentData()),
-            width * height * factor * factor,
-            self._rates,
-        )
+        seconds = estimate_seconds(model, device, self._reference(), width * height * factor * factor, self._rates)
         self.estimate.setText(
             f"{width}×{height} → {width * factor}×{height * factor} px. Estimated time: {describe_seconds(seconds)} "
             "(a rough guess until a few jobs have run on this machine)."

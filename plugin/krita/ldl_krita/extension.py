@@ -7,11 +7,9 @@ Every error ends in one message box with the message and the hint; nothing chang
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -118,11 +116,11 @@ class LdlExtension(_krita_api.Extension):
         except (PluginError, ValueError) as e:
             _show_error(e)
             return
-        _write_setting("last_request", json.dumps(asdict(request)))
+        _write_setting("last_request", request.to_setting())
         started = time.monotonic()
 
         def work(cancel: threading.Event, report: Callable[[int, int, str], None]) -> Any:
-            return run_job(client, prepared.image, request.options(), prepared.fmt, on_progress=report, cancel=cancel)
+            return run_job(client, prepared.image, request.options, prepared.fmt, on_progress=report, cancel=cancel)
 
         self._run(
             "Upscale with LDL",
@@ -140,7 +138,8 @@ class LdlExtension(_krita_api.Extension):
         request = prepared.request
         rates = load_rates(_read_setting("seconds_per_megapixel"))
         seconds = time.monotonic() - started
-        learn(request.model, request.device, request.reference, outcome.width * outcome.height, seconds, rates)
+        options = request.options
+        learn(options.model, options.device, options.reference, outcome.width * outcome.height, seconds, rates)
         _write_setting("seconds_per_megapixel", dump_rates(rates))
         _floating_message(
             f"LDL: {outcome.width}×{outcome.height} in {seconds:.0f} s. Paint the mask '{outcome.names.mask}' "
@@ -207,6 +206,6 @@ def _write_setting(name: str, value: str) -> None:
 
 def _last_request() -> UpscaleRequest | None:
     try:
-        return UpscaleRequest(**json.loads(_read_setting("last_request")))
+        return UpscaleRequest.from_setting(_read_setting("last_request"))
     except (ValueError, TypeError):
         return None  # none saved yet, or from another version: the dialog's defaults serve

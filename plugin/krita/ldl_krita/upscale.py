@@ -9,7 +9,9 @@ The document changes only in ``apply_upscale``, after the job succeeded and ever
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Literal
@@ -28,41 +30,38 @@ TARGETS: tuple[str, ...] = ("document", "new_document", "new_layer")
 
 @dataclass(frozen=True)
 class UpscaleRequest:
-    """What to upscale and how. The job options are ``SubmitOptions``' (checked the same way, ``ValueError``).
+    """What to upscale and how: the job's ``options`` (the client's, checked when built) and where the result goes.
 
     ``target``: ``document`` scales the whole document by the factor (LDL for the active paint layer, Krita's
     bicubic for the other layers; a selection is ignored); ``new_document`` and ``new_layer`` upscale only the
     selection's bounding box (the whole layer without a selection) into a new document, or into a new group right
     above the active layer in this document, its top left corner at the selection's (the document keeps its size,
-    so the group reaches past the selection by the factor: move or transform it as needed).
+    so the group reaches past the selection by the factor: move or transform it as needed). Krita's layers take
+    whole factors only. Raises ``ValueError``.
     """
 
-    model: str
-    scale: int | None = None
-    reference: str = "tta:8"
-    threshold: float = 0.3
-    softness: float = 0.4
-    device: str = "auto"
-    precision: str = "auto"
-    tile: int | None = None
+    options: SubmitOptions
     target: Target = "document"
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target {self.target!r} must be one of {', '.join(TARGETS)}")
-        self.options()
+        scale = self.options.scale
+        if scale is not None and not float(scale).is_integer():
+            raise ValueError(f"scale {scale!r} must be a whole number for Krita's layers, e.g. 2 or 4")
 
-    def options(self) -> SubmitOptions:
-        return SubmitOptions(
-            model=self.model,
-            scale=self.scale,
-            reference=self.reference,
-            threshold=self.threshold,
-            softness=self.softness,
-            device=self.device,
-            precision=self.precision,
-            tile=self.tile,
-        )
+    def to_setting(self) -> str:
+        """The request as Krita's settings keep it (the options in their query form, the one serialisation)."""
+        return json.dumps({"options": self.options.query(), "target": self.target})
+
+    @classmethod
+    def from_setting(cls, text: str) -> UpscaleRequest:
+        """Read ``to_setting``'s text; ``ValueError`` for anything else (another version's, or damaged)."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("options"), str):
+            raise ValueError("not a saved upscale request")
+        options = SubmitOptions.from_query(urllib.parse.parse_qsl(data["options"], keep_blank_values=True))
+        return cls(options, data.get("target", "document"))
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def upscale_document(
     the document is unchanged then.
     """
     prepared = prepare_upscale(document, request)
-    layers = run_job(client, prepared.image, request.options(), prepared.fmt, on_progress=on_progress, cancel=cancel)
+    layers = run_job(client, prepared.image, request.options, prepared.fmt, on_progress=on_progress, cancel=cancel)
     return apply_upscale(prepared, layers, host=host)
 
 

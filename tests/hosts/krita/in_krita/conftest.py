@@ -71,11 +71,15 @@ def client(host_config: dict[str, Any]) -> Client:
 def upscaled(krita: Any, window: Any, client: Client, host_config: dict[str, Any]) -> Iterator[Upscales]:
     from ldl_krita.upscale import UpscaleRequest, upscale_document
 
+    from ldl_krita.client_import import ReferenceSource, SubmitOptions
+
     def make(depth: str) -> Upscaled:
         document, view = open_photo(krita, window, host_config["photo"], depth)
         source = (document.width(), document.height())
         progress: list[tuple[Any, ...]] = []
-        request = UpscaleRequest(COMPACT, reference="lanczos", target="document")
+        request = UpscaleRequest(
+            SubmitOptions(model=COMPACT, reference=ReferenceSource.parse("lanczos")), target="document"
+        )
         outcome = upscale_document(document, request, client, on_progress=lambda *seen: progress.append(seen))
         document.waitForDone()
         settle()
