@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ldl_backend.models.architectures.registry import architecture_spec
 from ldl_backend.models.store import ModelStatus
 from ldl_client.records import ModelInfo
 
@@ -15,5 +16,6 @@ def model_info(status: ModelStatus) -> ModelInfo:
         installed=status.installed,
         role=entry.role.value,
         description=entry.description,
-        seconds_per_megapixel=None,
+        # The architecture's prior; the clients' estimates learn this machine's own rate from finished jobs.
+        seconds_per_megapixel=architecture_spec(entry.architecture).prior_seconds_per_megapixel,
     )

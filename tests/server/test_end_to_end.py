@@ -50,7 +50,10 @@ def finished(server: Server, photo_png: bytes) -> tuple[str, list[str]]:
     reply = server.request("GET", f"/jobs/{job_id}/events")
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/event-stream")
-    return job_id, reply.body.decode().strip().split("\n\n")
+    blocks = reply.body.decode().strip().split("\n\n")
+    # Comment lines (": keep-alive") are the stream's heartbeat while nothing changes: not events.
+    assert all(block == ": keep-alive" for block in blocks if block.startswith(":"))
+    return job_id, [block for block in blocks if not block.startswith(":")]
 
 
 def test_events_report_progress_and_end(finished: tuple[str, list[str]]) -> None:
@@ -133,6 +136,9 @@ def test_jobs_list_models_openapi_delete(server: Server, photo_png: bytes) -> No
     models = server.request("GET", "/models").json()["models"]
     compact = next(model for model in models if model["name"] == COMPACT)
     assert compact["installed"] and compact["scale"] == 4
+    # The time estimate's prior: the compact network is far faster per megapixel than RRDBNet.
+    rrdb = next(model for model in models if model["architecture"] == "RRDBNet")
+    assert 0 < 5 * compact["seconds_per_megapixel"] < rrdb["seconds_per_megapixel"]
     spec = server.request("GET", "/openapi.json").json()
     assert spec["openapi"].startswith("3.") and "/jobs/{id}/reblend" in spec["paths"]
     assert server.request("DELETE", f"/jobs/{job_id}").status == 204
