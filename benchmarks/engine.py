@@ -27,8 +27,9 @@ import cv2
 import numpy as np
 import torch
 
+from ldl_backend.artifacts.files import upscale_file
 from ldl_backend.engine.device import Precision
-from ldl_backend.engine.files import FileJob, upscale_file
+from ldl_backend.engine.files import FileJob
 from ldl_backend.engine.upscale import Backend, EngineOptions, prepare_engine
 from ldl_backend.imageio import ImageData, write_image
 from ldl_backend.models.catalog import builtin_catalog

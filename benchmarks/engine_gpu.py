@@ -19,8 +19,9 @@ import numpy as np
 import torch
 from device_timing import median_seconds
 
+from ldl_backend.artifacts.files import upscale_file
 from ldl_backend.engine.device import ComputeTarget, Precision
-from ldl_backend.engine.files import FileJob, upscale_file
+from ldl_backend.engine.files import FileJob
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine, run_untiled
 from ldl_backend.imageio import ImageData, read_image, write_image
 from ldl_backend.models.catalog import builtin_catalog

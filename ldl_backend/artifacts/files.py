@@ -1,4 +1,10 @@
-"""One file in, the upscale plus its artifact layers out: the main output (blend or detail), the map, the layers."""
+"""One file in, one file out, with or without the artifact layers: the checks before decoding, the upscale, and the
+writes (the main output, and with layers the map and the layer files too: all of them or none).
+
+The CLI calls ``upscale_file`` for every file; its in-memory step is the one the server's worker runs
+(``upscale_image`` without layers, ``upscale_with_layers`` with them), so a CLI result and a server result for the
+same inputs are identical.
+"""
 
 from __future__ import annotations
 
@@ -12,64 +18,83 @@ from ldl_backend.artifacts.layers import PendingImage, layer_images, layer_paths
 from ldl_backend.artifacts.overlay import map_to_uint16
 from ldl_backend.artifacts.selective import ArtifactOptions, upscale_with_layers
 from ldl_backend.engine.files import FileJob, FileResult, read_checked
+from ldl_backend.engine.pipeline import upscale_image
 from ldl_backend.engine.progress import CancelToken, ProgressCallback
 from ldl_backend.engine.upscale import PreparedEngine
 from ldl_backend.errors import OutputExistsError
-from ldl_backend.imageio import ImageData
+from ldl_backend.imageio import ImageData, write_image
 
 
 @dataclass(frozen=True)
-class LayerOutputs:
-    """What to write beside the main output. ``blend_as_output``: the main output is the blend (else the detail)."""
+class LayerRequest:
+    """The artifact side of a file job. ``options``: reference, threshold, softness (or a user mask);
+    ``reference_engine``: the engine of a ``model:NAME`` reference; ``blend_as_output``: the main output is the
+    blend (else the detail); ``layers_folder``/``map_path``: what to write beside it."""
 
+    options: ArtifactOptions
+    reference_engine: PreparedEngine | None = None
     blend_as_output: bool = True
     layers_folder: Path | None = None
     map_path: Path | None = None
 
 
-def upscale_file_with_layers(
+def upscale_file(
     job: FileJob,
     engine: PreparedEngine,
-    options: ArtifactOptions,
-    outputs: LayerOutputs,
+    layers: LayerRequest | None = None,
     *,
-    reference_engine: PreparedEngine | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> FileResult:
-    """Read, upscale with layers, write the main output, the map and the layers: all of them or none.
+    """Read, upscale (with ``layers``: also the reference, map, mask and blend) and write. Nothing is written
+    unless everything succeeded.
 
-    Raises like ``upscale_file`` (existing outputs are refused before any work unless ``job.overwrite``)."""
+    Raises ``OutputExistsError`` before any work when an output exists and ``job.overwrite`` is off,
+    ``ImageTooLargeError`` before decoding when the input or output is over the pixel budget, and the reader's,
+    engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
+    """
     started = time.perf_counter()
     image = read_checked(job, engine.runner.scale)
-    if not job.overwrite:
-        _refuse_existing(job, outputs, deep=image.dtype != np.uint8)
-    layers = upscale_with_layers(
-        image,
-        engine,
-        options,
-        reference_engine=reference_engine,
-        alpha_mode=job.alpha_mode,
-        output_size=job.output_size,
-        progress=progress,
-        cancel=cancel,
-    )
-    main = layers.blend if outputs.blend_as_output else layers.detail
-    pending = [PendingImage(job.destination, main, job.file_format, job.quality)]
-    if outputs.map_path is not None:
-        pending.append(PendingImage(outputs.map_path, ImageData(map_to_uint16(layers.artifact_map)), "png"))
-    if outputs.layers_folder is not None:
-        pending += layer_images(layers, outputs.layers_folder, job.source.stem)
-    write_together(pending, overwrite=job.overwrite)
+    if layers is None:
+        main = upscale_image(
+            image,
+            engine.runner,
+            engine.settings,
+            alpha_mode=job.alpha_mode,
+            output_size=job.output_size,
+            progress=progress,
+            cancel=cancel,
+        )
+        write_image(job.destination, main, file_format=job.file_format, quality=job.quality, overwrite=job.overwrite)
+    else:
+        if not job.overwrite:
+            _refuse_existing(job, layers, deep=image.dtype != np.uint8)
+        result = upscale_with_layers(
+            image,
+            engine,
+            layers.options,
+            reference_engine=layers.reference_engine,
+            alpha_mode=job.alpha_mode,
+            output_size=job.output_size,
+            progress=progress,
+            cancel=cancel,
+        )
+        main = result.blend if layers.blend_as_output else result.detail
+        pending = [PendingImage(job.destination, main, job.file_format, job.quality)]
+        if layers.map_path is not None:
+            pending.append(PendingImage(layers.map_path, ImageData(map_to_uint16(result.artifact_map)), "png"))
+        if layers.layers_folder is not None:
+            pending += layer_images(result, layers.layers_folder, job.source.stem)
+        write_together(pending, overwrite=job.overwrite)
     seconds = time.perf_counter() - started
     return FileResult(job.source, job.destination, (image.width, image.height), (main.width, main.height), seconds)
 
 
-def _refuse_existing(job: FileJob, outputs: LayerOutputs, *, deep: bool) -> None:
+def _refuse_existing(job: FileJob, layers: LayerRequest, *, deep: bool) -> None:
     """Before the (long) upscale: every file this job would write must be new."""
-    paths = [job.destination, *([outputs.map_path] if outputs.map_path else [])]
-    if outputs.layers_folder is not None:
-        paths += layer_paths(outputs.layers_folder, job.source.stem, deep).values()
+    paths = [job.destination, *([layers.map_path] if layers.map_path else [])]
+    if layers.layers_folder is not None:
+        paths += layer_paths(layers.layers_folder, job.source.stem, deep).values()
     existing = [str(path) for path in paths if path.exists()]
     if existing:
         raise OutputExistsError(f"{', '.join(existing)} already exist", "pass --overwrite to replace them")

@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from ldl_backend.artifacts.files import LayerOutputs, upscale_file_with_layers
+from ldl_backend.artifacts.files import LayerRequest, upscale_file
 from ldl_backend.artifacts.selective import ArtifactOptions
 from ldl_backend.commands.batch import collect_inputs, plan_outputs
 from ldl_backend.engine.device import Precision
-from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult, upscale_file
+from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult
 from ldl_backend.engine.pipeline import AlphaMode, OutputSize
 from ldl_backend.engine.progress import Progress
 from ldl_backend.engine.upscale import Backend, EngineOptions, PreparedEngine, prepare_engine
@@ -127,9 +126,7 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
         if arguments.backend is not Backend.TORCH:
             raise LdlError("the artifact map runs with the PyTorch backend", "drop --backend onnx")
         engine = prepare_engine(model, options)
-        return _run_batch(
-            arguments, engine, model, output_size, inputs, layered_work(arguments, engine, options, store)
-        )
+        return _run_batch(arguments, engine, model, output_size, inputs, layer_request(arguments, options, store))
     with tempfile.TemporaryDirectory(prefix="ldl-") as scratch:
 
         def onnx_file() -> Path:
@@ -148,7 +145,7 @@ def _run_batch(
     model: LoadedModel,
     output_size: OutputSize | None,
     inputs: list[tuple[Path, Path]],
-    work: Work | None = None,
+    layers: LayerRequest | None = None,
 ) -> int:
     label = _size_label(model.descriptor.scale, output_size)
     items = plan_outputs(inputs, arguments.output, label, arguments.format)
@@ -179,7 +176,7 @@ def _run_batch(
             bar.refresh()
 
         try:
-            result = upscale_file(job, engine, report) if work is None else work(job, report)
+            result = upscale_file(job, engine, layers, progress=report)
         except LdlError as error:
             failed += 1
             tqdm.write(
@@ -201,13 +198,8 @@ def _run_batch(
     return 1 if failed else 0
 
 
-Work = Callable[[FileJob, Callable[[Progress], None]], FileResult]
-
-
-def layered_work(
-    arguments: argparse.Namespace, engine: PreparedEngine, options: EngineOptions, store: ModelStore
-) -> Work:
-    """The per-file work of an upscale with artifact layers, its options checked before the first file."""
+def layer_request(arguments: argparse.Namespace, options: EngineOptions, store: ModelStore) -> LayerRequest:
+    """The artifact side of every file job, its options checked (and a reference model loaded) before the first."""
     try:
         reference = ReferenceSource.parse(arguments.reference)
         mask = None if arguments.blend in ("auto", "off") else read_mask(Path(arguments.blend))
@@ -218,16 +210,13 @@ def layered_work(
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
         reference_model, _ = resolve_model(reference.model_name, store)
         reference_engine = prepare_engine(reference_model, options)
-    outputs = LayerOutputs(
-        blend_as_output=arguments.blend != "off", layers_folder=arguments.layers, map_path=arguments.map
+    return LayerRequest(
+        artifact_options,
+        reference_engine,
+        blend_as_output=arguments.blend != "off",
+        layers_folder=arguments.layers,
+        map_path=arguments.map,
     )
-
-    def work(job: FileJob, report: Callable[[Progress], None]) -> FileResult:
-        return upscale_file_with_layers(
-            job, engine, artifact_options, outputs, reference_engine=reference_engine, progress=report
-        )
-
-    return work
 
 
 def read_mask(path: Path) -> np.ndarray:

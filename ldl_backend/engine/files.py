@@ -1,19 +1,14 @@
-"""One file in, one file out: the budget check before decoding, the upscale, the atomic write.
-
-The CLI and the server's worker both call ``upscale_file``, so a CLI result and a server result are identical.
-"""
+"""A file job: what to read and write, and the checks that come before decoding (the output is new, the pixel
+budget holds). ``ldl_backend.artifacts.files.upscale_file`` runs it."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ldl_backend.engine.pipeline import AlphaMode, OutputSize, upscale_image
-from ldl_backend.engine.progress import CancelToken, ProgressCallback
-from ldl_backend.engine.upscale import PreparedEngine
+from ldl_backend.engine.pipeline import AlphaMode, OutputSize
 from ldl_backend.errors import ImageTooLargeError, OutputExistsError
-from ldl_backend.imageio import ImageData, probe_image, read_image, write_image
+from ldl_backend.imageio import ImageData, probe_image, read_image
 
 # 1 gigapixel out: a 24-megapixel photo ×4 is 384 MP. Above it, memory (≥ 3 GB for 8-bit RGB) and time explode.
 DEFAULT_MAX_OUTPUT_PIXELS = 1_000_000_000
@@ -38,39 +33,6 @@ class FileResult:
     input_size: tuple[int, int]
     output_size: tuple[int, int]
     seconds: float
-
-
-def upscale_file(
-    job: FileJob,
-    engine: PreparedEngine,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> FileResult:
-    """Read, upscale and write one image. Nothing is written unless everything succeeded.
-
-    Raises ``OutputExistsError`` before any work when the destination exists and ``overwrite`` is off,
-    ``ImageTooLargeError`` before decoding when the input or output is over the pixel budget, and the reader's,
-    engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
-    """
-    started = time.perf_counter()
-    image = read_checked(job, engine.runner.scale)
-    result = upscale_image(
-        image,
-        engine.runner,
-        engine.settings,
-        alpha_mode=job.alpha_mode,
-        output_size=job.output_size,
-        progress=progress,
-        cancel=cancel,
-    )
-    write_image(job.destination, result, file_format=job.file_format, quality=job.quality, overwrite=job.overwrite)
-    return FileResult(
-        job.source,
-        job.destination,
-        (image.width, image.height),
-        (result.width, result.height),
-        time.perf_counter() - started,
-    )
 
 
 def read_checked(job: FileJob, scale: int) -> ImageData:

@@ -16,8 +16,9 @@ import torch
 from display_p3 import display_p3_profile
 from PIL import Image, ImageCms
 
+from ldl_backend.artifacts.files import upscale_file
 from ldl_backend.engine.device import ComputeTarget, Precision, choose_target, cpu_has_native_bf16
-from ldl_backend.engine.files import FileJob, upscale_file
+from ldl_backend.engine.files import FileJob
 from ldl_backend.engine.oom import is_out_of_memory
 from ldl_backend.engine.pipeline import OutputSize, upscale_image
 from ldl_backend.engine.progress import CancelledError, CancelToken, Progress, ProgressTracker
@@ -264,7 +265,7 @@ def test_cancel_stops_within_one_tile_and_writes_nothing(engine: PreparedEngine,
             token.cancel()
 
     with pytest.raises(CancelledError):
-        upscale_file(FileJob(source, destination), engine, cancel_after_two, token)
+        upscale_file(FileJob(source, destination), engine, progress=cancel_after_two, cancel=token)
     assert len(calls) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
 
@@ -272,7 +273,7 @@ def test_cancel_stops_within_one_tile_and_writes_nothing(engine: PreparedEngine,
 def test_progress_reports_tiles_and_time(engine: PreparedEngine, tmp_path: Path) -> None:
     source = _save(Image.fromarray(_noise(40, 70, 4), "RGBA"), tmp_path / "in.png")
     seen: list[Progress] = []
-    upscale_file(FileJob(source, tmp_path / "out.png"), engine, seen.append)
+    upscale_file(FileJob(source, tmp_path / "out.png"), engine, progress=seen.append)
     assert [p.done for p in seen] == list(range(1, seen[0].total + 1))
     assert {p.stage for p in seen} == {"alpha", "colour"}
     assert seen[-1].remaining == 0.0 and seen[0].elapsed >= 0
