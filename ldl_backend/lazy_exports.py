@@ -1,5 +1,7 @@
-"""Package attributes imported on first use, so that light parts (the client library, mask maths) load without
-torch: ``import ldl_client`` must not cost the seconds and the memory of the model stack."""
+"""Package attributes imported on first use, so that the light parts the desktop app imports (the mask maths in
+``ldl_backend.artifacts.masks``/``blend``, ``ldl_backend.imageio``) load without torch: opening the app must not cost
+the seconds and the memory of the model stack. (The client library is a package of its own, ``ldl_client``, and
+never imports ``ldl_backend``.)"""
 
 from __future__ import annotations
 

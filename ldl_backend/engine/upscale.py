@@ -18,6 +18,7 @@ from ldl_backend.engine.tiled import TileSettings
 from ldl_backend.errors import LdlError
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
+from ldl_client.options import MIN_TILE
 
 # Context each tile keeps beyond its blend zone, in input pixels, and the blend width. Measured on real photos
 # with realesrgan-x4plus (benchmarks/tiling_accuracy.py): see default_overlap.
@@ -43,8 +44,8 @@ class EngineOptions:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.tile is not None and self.tile < 16:
-            raise ValueError(f"tile size must be at least 16 pixels, not {self.tile}")
+        if self.tile is not None and self.tile < MIN_TILE:
+            raise ValueError(f"tile size must be at least {MIN_TILE} pixels, not {self.tile}")
         if self.overlap is not None and self.overlap < 0:
             raise ValueError(f"overlap must be >= 0, not {self.overlap}")
         if self.threads is not None and self.threads < 1:
