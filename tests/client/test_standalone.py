@@ -92,3 +92,36 @@ def test_only_standard_library_and_relative_imports() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] in sys.stdlib_module_names, f"{path.name} imports {name}"
+
+
+ISOLATED_IMPORT = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class Absent(importlib.abc.MetaPathFinder):
+        # A host Python without numpy and torch (Krita's, GIMP's): importing either fails as it would there.
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("numpy", "torch", "ldl_backend", "platformdirs"):
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    sys.meta_path.insert(0, Absent())
+    sys.path.insert(0, sys.argv[1])
+    import ldl_client
+    print(ldl_client.API_VERSION, ldl_client.SubmitOptions().query())
+    """
+)
+
+
+@pytest.mark.parametrize("python", ["/usr/bin/python3", *interpreters()])
+def test_python3_isolated_imports_ldl_client_without_numpy_or_torch(python: str) -> None:
+    """``python3 -I -c "import ldl_client"`` as a host's own Python runs it (the repository root on its path)."""
+    if not Path(python).exists():
+        pytest.skip(f"{python} does not exist here")
+    result = subprocess.run(
+        [python, "-I", "-c", ISOLATED_IMPORT, str(CLIENT_DIR.parent)], capture_output=True, text=True, timeout=30
+    )
+    if result.returncode != 0 and "SyntaxError" in result.stderr:
+        pytest.skip(f"{python} is older than Python 3.10")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 model=realesrgan-x4plus&reference=tta%3A8"), result.stdout
