@@ -18,6 +18,7 @@ from ldl_client.options import (
     PRECISIONS,
     AlphaMode,
 )
+from ldl_client.raw_image import RAW_CONTENT_TYPE
 from ldl_client.records import JobState
 from ldl_client.version import API_VERSION
 
@@ -75,9 +76,7 @@ def openapi_document(version: str) -> dict[str, Any]:
     binary = {"schema": {"type": "string", "format": "binary"}}
     image_body = {
         "required": True,
-        "content": {
-            kind: binary for kind in ("image/png", "image/tiff", "image/jpeg", "image/webp", "application/x-ldl-raw")
-        },
+        "content": {kind: binary for kind in ("image/png", "image/tiff", "image/jpeg", "image/webp", RAW_CONTENT_TYPE)},
     }
     return {
         "openapi": "3.0.3",
@@ -122,7 +121,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "the layer",
-                            "content": {k: binary for k in ("image/png", "image/tiff", "application/x-ldl-raw")},
+                            "content": {k: binary for k in ("image/png", "image/tiff", RAW_CONTENT_TYPE)},
                         },
                         **_errors(400, 404, 409),
                     },
@@ -138,7 +137,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Reblend"}},
-                            "application/x-ldl-raw": binary,
+                            RAW_CONTENT_TYPE: binary,
                         },
                     },
                     "responses": {"200": _json(_JOB), **_errors(400, 404, 409, 413, 415)},
