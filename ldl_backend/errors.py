@@ -40,7 +40,9 @@ class UnknownArchitectureError(ModelFileError):
 
     code = "unknown_architecture"
 
-    def __init__(self, closest: str | None, missing_keys: Sequence[str], detail: str = "") -> None:
+    def __init__(
+        self, closest: str | None, missing_keys: Sequence[str], detail: str = "", supported: Sequence[str] = ()
+    ) -> None:
         self.closest = closest
         self.missing_keys = tuple(missing_keys)
         shown = ", ".join(self.missing_keys[:8]) + (" …" if len(self.missing_keys) > 8 else "")
@@ -52,10 +54,11 @@ class UnknownArchitectureError(ModelFileError):
                 message += f", which would also need the keys {shown}"
         if detail:
             message += f" ({detail})"
+        names = ", ".join(supported) or "none"
         super().__init__(
             message,
-            "supported networks are RRDBNet (ESRGAN/Real-ESRGAN/LDL), SRVGGNetCompact and SwinIR; "
-            "check that the file is a generator (not a discriminator or an optimizer state)",
+            f"supported networks: {names}; check that the file is a generator (not a discriminator or an optimizer "
+            "state)",
         )
 
 

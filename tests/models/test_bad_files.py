@@ -93,8 +93,10 @@ def test_random_bytes(tmp_path: Path) -> None:
 def test_unknown_network_names_the_closest_architecture(tmp_path: Path) -> None:
     path = tmp_path / "discriminator.pth"
     torch.save({"conv0.weight": torch.zeros(8, 3, 3, 3), "linear.weight": torch.zeros(1, 8)}, path)
-    with pytest.raises(UnknownArchitectureError, match="do not look like any supported"):
+    with pytest.raises(UnknownArchitectureError, match="do not look like any supported") as caught:
         load_model(path)
+    # The hint lists the registry's architectures, not a hand-kept list.
+    assert "SwinIR, RRDBNet, SRVGGNetCompact" in caught.value.hint
 
 
 def test_nearly_rrdbnet_names_rrdbnet_and_the_missing_keys(tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
