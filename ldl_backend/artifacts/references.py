@@ -13,69 +13,17 @@ Three sources, each a user choice with a cost (measured by ``benchmarks/artifact
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from ldl_backend.engine.progress import CancelToken
 from ldl_backend.engine.runners import TileRunner
+from ldl_client.options import TTA_COUNTS as REFERENCE_TTA_COUNTS
 
-TTA_COUNTS = (1, 2, 4, 8)
-
-
-class ReferenceKind(str, Enum):
-    TTA = "tta"
-    MODEL = "model"
-    LANCZOS = "lanczos"
-
-
-@dataclass(frozen=True)
-class ReferenceSource:
-    """A parsed reference choice: ``tta`` (``tta_count`` transforms), ``model`` (catalog ``model_name``) or
-    ``lanczos``. Build it with :meth:`parse` from the user's text (``tta``, ``tta:4``, ``model:NAME``, ``lanczos``)."""
-
-    kind: ReferenceKind
-    tta_count: int = 8
-    model_name: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind is ReferenceKind.TTA and self.tta_count not in (2, 4, 8):
-            raise ValueError(f"a TTA reference averages 2, 4 or 8 transforms, not {self.tta_count}")
-        if (self.kind is ReferenceKind.MODEL) != (self.model_name is not None):
-            raise ValueError("a model name goes with (and only with) a model:NAME reference")
-
-    @classmethod
-    def parse(cls, text: str) -> ReferenceSource:
-        """``tta`` (8 transforms), ``tta:2|4|8`` (also written ``tta2|4|8``), ``model:NAME`` or ``lanczos``; raises
-        ``ValueError`` otherwise."""
-        head, _, tail = re.sub(r"^tta(\d)$", r"tta:\1", text.strip()).partition(":")
-        if head == "tta":
-            if tail and tail not in ("2", "4", "8"):
-                raise ValueError(f"{text!r}: a TTA reference takes 2, 4 or 8 transforms, e.g. tta:4")
-            return cls(ReferenceKind.TTA, tta_count=int(tail) if tail else 8)
-        if head == "model" and tail:
-            return cls(ReferenceKind.MODEL, model_name=tail)
-        if head == "lanczos" and not tail:
-            return cls(ReferenceKind.LANCZOS)
-        raise ValueError(f"unknown reference {text!r}: use tta, tta:2, tta:4, tta:8, model:NAME or lanczos")
-
-    def __str__(self) -> str:
-        if self.kind is ReferenceKind.TTA:
-            return f"tta:{self.tta_count}"
-        if self.kind is ReferenceKind.MODEL:
-            return f"model:{self.model_name}"
-        return "lanczos"
-
-    @property
-    def model_passes(self) -> int:
-        """Network passes on top of the upscale itself (the dominant cost); 0 for the classical resample.
-        TTA reuses the upscale as its identity transform, so it adds k − 1."""
-        if self.kind is ReferenceKind.TTA:
-            return self.tta_count - 1
-        return 1 if self.kind is ReferenceKind.MODEL else 0
+# The identity alone (1) is the detail itself; the references average 2, 4 or 8 transforms.
+TTA_COUNTS = (1, *REFERENCE_TTA_COUNTS)
 
 
 def dihedral(batch: np.ndarray, index: int) -> np.ndarray:
@@ -113,10 +61,18 @@ class TtaRunner:
     ``skip_identity``: average only the other ``count − 1`` transforms, for a caller that already has the plain
     upscale (the detail layer) and mixes it in itself — one network pass fewer. ``cancel`` is polled between
     transforms, so a cancelled job stops within one network pass even when the image is a single tile.
+    ``on_pass(index)`` is called after each pass of ``inner`` with the transform's index (0–7), so progress can
+    move pass by pass rather than 7 passes at a time.
     """
 
     def __init__(
-        self, inner: TileRunner, count: int, *, skip_identity: bool = False, cancel: CancelToken | None = None
+        self,
+        inner: TileRunner,
+        count: int,
+        *,
+        skip_identity: bool = False,
+        cancel: CancelToken | None = None,
+        on_pass: Callable[[int], None] | None = None,
     ) -> None:
         if count not in TTA_COUNTS or (skip_identity and count < 2):
             raise ValueError(f"TTA averages 1, 2, 4 or 8 transforms (2 or more without the identity), not {count}")
@@ -126,6 +82,7 @@ class TtaRunner:
         self._count = count
         self._first = 1 if skip_identity else 0
         self._cancel = cancel
+        self._on_pass = on_pass
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         total: np.ndarray | None = None
@@ -135,6 +92,8 @@ class TtaRunner:
             transformed = np.ascontiguousarray(dihedral(batch, index))
             restored = inverse_dihedral(self._inner.run(transformed), index)
             total = restored.astype(np.float32, copy=True) if total is None else total + restored
+            if self._on_pass is not None:
+                self._on_pass(index)
         assert total is not None  # at least one transform
         return total / np.float32(self._count - self._first)
 

@@ -6,27 +6,23 @@ The same function serves the CLI and the server's worker, so both give identical
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ldl_backend.artifacts.blend import blend_image
-from ldl_backend.artifacts.estimate import DEFAULT_REFERENCE, estimate_artifact_map
+from ldl_backend.artifacts.estimate import estimate_artifact_map
 from ldl_backend.artifacts.layers import UpscaleLayers
 from ldl_backend.artifacts.masks import check_mask, mask_from_map
-from ldl_backend.artifacts.references import ReferenceKind, ReferenceSource, TtaRunner
+from ldl_backend.artifacts.references import TtaRunner
+from ldl_backend.artifacts.stages import LayerStages
 from ldl_backend.engine.pipeline import AlphaMode, OutputSize, resample, upscale_image
-from ldl_backend.engine.progress import CancelToken, Progress, ProgressCallback
+from ldl_backend.engine.progress import CancelToken, ProgressCallback
 from ldl_backend.engine.upscale import PreparedEngine
 from ldl_backend.errors import LdlError
 from ldl_backend.imageio import ImageData
-
-# Measured on held-back photos (benchmarks/artifact_map.py): detail is kept whole up to a map value of 0.1 (the
-# base rate of the calibrated map) and the reference takes over by 0.5; +0.43 dB over a global blend with tta:8.
-DEFAULT_THRESHOLD = 0.3
-DEFAULT_SOFTNESS = 0.4
+from ldl_client.options import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ReferenceKind, ReferenceSource
 
 
 @dataclass(frozen=True)
@@ -60,19 +56,22 @@ def upscale_with_layers(
     """The five layers of upscaling ``image`` with ``engine``'s model (``reference_engine`` runs a
     ``model:NAME`` reference). The map is estimated at the model's scale; with ``output_size`` every layer is then
     resampled to the final size. Raises what ``upscale_image`` raises, and ``LdlError`` for a user mask of the
-    wrong size."""
+    wrong size.
+
+    ``progress`` counts the whole job (``LayerStages``): detail tiles, reference passes, the map and the blend.
+    """
+    stages = LayerStages(image, engine, options.reference, reference_engine, progress)
+    stages.progress.start("detail")
     detail = upscale_image(
-        image,
-        engine.runner,
-        engine.settings,
-        alpha_mode=alpha_mode,
-        progress=_staged(progress, "detail"),
-        cancel=cancel,
+        image, engine.runner, engine.settings, alpha_mode=alpha_mode, progress=stages.detail(), cancel=cancel
     )
-    reference = _reference(image, engine, options.reference, reference_engine, detail, progress, cancel)
+    stages.progress.start("reference")
+    reference = _reference(image, engine, options.reference, reference_engine, detail, stages, cancel)
+    stages.progress.start("map")
     artifact_map = estimate_artifact_map(
         detail.colour, reference.colour, low_res=image.colour, source=options.reference, scale=engine.runner.scale
     )
+    stages.progress.start("blend")
     if output_size is not None:
         width, height = output_size.resolve(image.width, image.height, engine.runner.scale)
         detail, reference = resample(detail, width, height), resample(reference, width, height)
@@ -82,6 +81,7 @@ def upscale_with_layers(
     else:
         mask = mask_from_map(artifact_map, options.threshold, options.softness)
     blended = blend_image(detail, reference, mask)
+    stages.progress.finish("blend")
     return UpscaleLayers(detail, reference, artifact_map, mask, blended)
 
 
@@ -91,7 +91,7 @@ def _reference(
     source: ReferenceSource,
     reference_engine: PreparedEngine | None,
     detail: ImageData,
-    progress: ProgressCallback | None,
+    stages: LayerStages,
     cancel: CancelToken | None,
 ) -> ImageData:
     scale = engine.runner.scale
@@ -106,11 +106,11 @@ def _reference(
         runner, settings = reference_engine.runner, reference_engine.settings
     else:
         # The identity transform's output is the detail layer already: average the others and mix it in.
-        runner = TtaRunner(engine.runner, source.tta_count, skip_identity=True, cancel=cancel)
+        runner = TtaRunner(engine.runner, source.tta_count, skip_identity=True, cancel=cancel, on_pass=stages.tta_pass)
         settings = engine.settings
     # Alpha of the reference is never used (the blend keeps the detail's); a resize keeps premultiplication right.
     reference = upscale_image(
-        image, runner, settings, alpha_mode=AlphaMode.RESIZE, progress=_staged(progress, "reference"), cancel=cancel
+        image, runner, settings, alpha_mode=AlphaMode.RESIZE, progress=stages.reference(), cancel=cancel
     )
     colour = reference.colour
     if source.kind is ReferenceKind.TTA:
@@ -118,15 +118,3 @@ def _reference(
         mean = (detail.colour.astype(np.float32) + others * colour.astype(np.float32)) / np.float32(source.tta_count)
         colour = mean if colour.dtype == np.float32 else np.round(mean).astype(colour.dtype)
     return ImageData(colour, detail.alpha, detail.metadata)
-
-
-def _staged(progress: ProgressCallback | None, layer: str) -> Callable[[Progress], None] | None:
-    if progress is None:
-        return None
-    callback = progress
-
-    def report(update: Progress) -> None:
-        stage = f"{layer} {update.stage}".strip()
-        callback(dataclasses.replace(update, stage=stage))
-
-    return report

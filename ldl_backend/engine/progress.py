@@ -1,10 +1,11 @@
-"""Progress and cancellation: one small interface the engine polls between tiles."""
+"""Progress and cancellation: one small interface the engine polls between tiles, and the progress of a whole job
+made of several stages."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ldl_backend.errors import LdlError
@@ -19,7 +20,8 @@ class CancelledError(LdlError):
 
 @dataclass(frozen=True)
 class Progress:
-    """``done`` of ``total`` tiles after ``elapsed`` seconds; ``stage`` names the pass (e.g. "colour", "alpha")."""
+    """``done`` of ``total`` units of work after ``elapsed`` seconds (tiles of one upscale, or a whole job's units from
+    ``StagedProgress``); ``stage`` names the pass or stage (e.g. "colour", "alpha", "reference 3/8")."""
 
     done: int
     total: int
@@ -79,3 +81,75 @@ class ProgressTracker:
         self._done += 1
         if self.callback is not None:
             self.callback(Progress(self._done, self.total, time.perf_counter() - self._started, stage))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a job and its share of the work in ``units``: tile passes of a network, or for a whole-image step
+    the tile passes it costs about as much as."""
+
+    name: str
+    units: int
+
+    def __post_init__(self) -> None:
+        if self.units < 1:
+            raise ValueError(f"stage {self.name!r} needs at least 1 unit of work, not {self.units}")
+
+
+class StagedProgress:
+    """Progress over a whole job made of ``stages`` run in order (e.g. detail, reference, map, blend).
+
+    ``done``/``total`` count units over the whole job, all planned at the start: the fraction only grows, and
+    ``done == total`` only once the last stage ends. ``stage`` is the current stage's label, and the ETA
+    (``Progress.remaining``) comes from the rate measured over the whole job so far.
+    """
+
+    def __init__(
+        self, stages: Sequence[Stage], callback: ProgressCallback | None, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        if len({stage.name for stage in stages}) != len(stages):
+            raise ValueError(f"stage names repeat: {[stage.name for stage in stages]}")
+        self._spans: dict[str, tuple[int, int]] = {}
+        start = 0
+        for stage in stages:
+            self._spans[stage.name] = (start, stage.units)
+            start += stage.units
+        self.total = start
+        self._callback = callback
+        self._clock = clock
+        self._started = clock()
+        self._done = 0
+        self._label: str | None = None
+
+    def start(self, name: str, label: str | None = None) -> None:
+        """Enter stage ``name``: whatever the stages before it left unreported counts as done now."""
+        self._move(self._spans[name][0], label or name)
+
+    def advance(self, name: str, done: int, label: str | None = None) -> None:
+        """``done`` of stage ``name``'s units are done (clamped to the stage; progress never goes back)."""
+        start, units = self._spans[name]
+        self._move(start + min(max(done, 0), units), label or name)
+
+    def finish(self, name: str, label: str | None = None) -> None:
+        """Stage ``name`` is complete."""
+        start, units = self._spans[name]
+        self._move(start + units, label or name)
+
+    def tiles(self, name: str, label: Callable[[str], str] | None = None) -> ProgressCallback:
+        """A callback for a nested tile count (``upscale_image``'s) that runs stage ``name``: its done of total maps
+        proportionally onto the stage's units; ``label`` turns its pass name (``colour``, ``alpha``) into a label."""
+        units = self._spans[name][1]
+
+        def report(update: Progress) -> None:
+            done = units if update.total <= 0 else update.done * units // update.total
+            self.advance(name, done, name if label is None else label(update.stage))
+
+        return report
+
+    def _move(self, done: int, label: str) -> None:
+        done = max(self._done, min(done, self.total))
+        if (done, label) == (self._done, self._label):
+            return  # nothing new to say
+        self._done, self._label = done, label
+        if self._callback is not None:
+            self._callback(Progress(done, self.total, self._clock() - self._started, label))
