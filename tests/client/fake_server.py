@@ -10,6 +10,7 @@ import json
 import os
 import struct
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,8 @@ class Backend:
     token: str
     steps: int = 3
     events_enabled: bool = True
+    # True: an event stream sends the job once, then only keep-alive lines until the job is final (cancelled).
+    hold: bool = False
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -241,6 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
         # No Content-Length: the stream ends when the connection closes, as an event stream does.
         self.close_connection = True
         self.wfile.write(b": keep-alive comment\n\n")
+        if self.fake.backend.hold:
+            return self._hold(job)
         while True:
             self.fake.backend.advance(job)
             payload = json.dumps(job).encode()
@@ -248,6 +253,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             if job["state"] in FINAL_STATES:
                 break
+        self.wfile.write(b"event: end\ndata: " + json.dumps(job).encode() + b"\n\n")
+        self.wfile.flush()
+
+    def _hold(self, job: dict[str, Any]) -> None:
+        self.wfile.write(b"event: progress\ndata: " + json.dumps(job).encode() + b"\n\n")
+        self.wfile.flush()
+        while job["state"] not in FINAL_STATES:
+            time.sleep(0.05)
+            try:
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client stopped following
+        self.wfile.write(b"event: progress\ndata: " + json.dumps(job).encode() + b"\n\n")
         self.wfile.write(b"event: end\ndata: " + json.dumps(job).encode() + b"\n\n")
         self.wfile.flush()
 
