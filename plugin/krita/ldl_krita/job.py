@@ -1,12 +1,12 @@
 """One upscale job on the backend: submit, follow with progress and cancellation, fetch and convert the layers.
 
-No Krita and no Qt here: this is the part that runs on the worker thread while Krita stays responsive.
+No Krita and no Qt here: this is the part that runs on the worker thread while Krita stays responsive. The job is
+followed through the backend's event stream (``Client.wait``), which pushes every change: nothing polls.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,10 +16,9 @@ from .mask_pixels import map_pixels, mask_bytes
 from .pixels import PixelFormat, from_raw
 
 ProgressCallback = Callable[[int, int, str], None]
-"""``on_progress(done, total, stage)``: the backend's tiles done of total in its stage (``upload``, ``download`` and
-``convert`` are the plugin's own stages); ``total`` is 0 while unknown."""
+"""``on_progress(done, total, stage)``: the backend's work done of total over the whole job, and its current stage
+(``upload``, ``download`` and ``convert`` are the plugin's own stages); ``total`` is 0 while unknown."""
 
-POLL_SECONDS = 0.25
 # How long a cancelled job may take to reach a final state before the plugin stops waiting for it.
 CANCEL_WAIT_SECONDS = 15.0
 LAYERS: tuple[LayerName, ...] = ("reference", "detail", "map", "mask")
@@ -104,29 +103,26 @@ def describe_progress(done: int, total: int, stage: str) -> str:
 
 
 def _follow(client: Client, job: JobInfo, report: ProgressCallback, cancel: threading.Event) -> JobInfo:
-    last = None
-    while not job.state.is_final:
-        if job.progress != last:
-            last = job.progress
-            report(job.progress.done, job.progress.total, job.progress.stage)
-        # Event.wait returns as soon as Cancel is pressed, so a cancel is seen within a poll at most.
-        if cancel.wait(POLL_SECONDS):
-            _cancel_on_backend(client, job)
-            raise Cancelled("the upscale was cancelled", "nothing in the document changed")
-        job = client.job(job.id)
+    def progress(info: JobInfo) -> None:
+        report(info.progress.done, info.progress.total, info.progress.stage)
+
+    progress(job)
+    # The wait checks the event between the stream's lines (the backend sends one at least every half second), so a
+    # Cancel is seen within about that long.
+    job = client.wait(job.id, on_progress=progress, stop=cancel.is_set)
+    if not job.state.is_final:
+        _cancel_on_backend(client, job)
+        raise Cancelled("the upscale was cancelled", "nothing in the document changed")
     return job
 
 
 def _cancel_on_backend(client: Client, job: JobInfo) -> None:
     try:
-        job = client.cancel(job.id)
-        waited = 0.0
-        while not job.state.is_final and waited < CANCEL_WAIT_SECONDS:
-            time.sleep(POLL_SECONDS)
-            waited += POLL_SECONDS
-            job = client.job(job.id)
+        if not client.cancel(job.id).state.is_final:
+            client.wait(job.id, timeout=CANCEL_WAIT_SECONDS)
     except ClientError:
-        # Already final (409), or the backend went away: either way there is nothing left to stop.
+        # Already final (409), the backend went away, or the job did not stop in time: either way nothing is left
+        # that the plugin can stop.
         pass
 
 

@@ -1,7 +1,8 @@
-"""Long work off Krita's GUI thread: a worker thread, a progress dialog with Cancel, and a QTimer that polls.
+"""Long work off Krita's GUI thread: a worker thread, a progress dialog with Cancel, and a QTimer on the GUI thread.
 
-The worker never touches Qt or Krita: it reports progress into a plain object the timer reads, and its result or
-error is handed to callbacks on the GUI thread, where Krita's API may be used again.
+The worker never touches Qt or Krita: it reports progress (pushed to it by the backend) into a plain object the
+timer reads, and its result or error is handed to callbacks on the GUI thread, where Krita's API may be used again.
+The timer reads memory only; it never asks the backend anything.
 """
 
 from __future__ import annotations
