@@ -14,10 +14,11 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from ldl_backend.server.job_events import JobEvents
-from ldl_backend.server.jobs import Job, JobError, JobState, JobStore
+from ldl_backend.server.jobs import INTERRUPTED_ERROR, Job, JobStore
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
 from ldl_backend.server.worker import WorkerSettings, serve_jobs
+from ldl_client.records import JobError, JobState
 
 _log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ class Supervisor:
             return
         state = JobState.INTERRUPTED if self._stopping.is_set() else JobState.FAILED
         error = (
-            JobError("interrupted", "the server stopped before this job finished", "submit it again")
+            INTERRUPTED_ERROR
             if self._stopping.is_set()
             else JobError(
                 code,
