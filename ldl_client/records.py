@@ -30,7 +30,9 @@ UNFINISHED_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 @dataclass(frozen=True)
 class Progress:
-    """Tiles ``done`` of ``total`` in the current ``stage``; ``eta_seconds`` is None while unknown."""
+    """Work units ``done`` of ``total`` over the whole job (one unit: a network pass over one tile; the reference's
+    passes, the map and the blend count too), ``stage`` names what runs now (``detail``, ``reference 3/8``, ``map``,
+    ``blend``); ``eta_seconds`` is None while unknown."""
 
     done: int
     total: int

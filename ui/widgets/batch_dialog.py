@@ -133,7 +133,7 @@ class BatchDialog(QDialog):
         row = self.list.item(index)
         if row is not None and job.progress.total:
             name = self.queue.items[index].source.name
-            row.setText(f"{name} — running: {job.progress.done}/{job.progress.total} tiles")
+            row.setText(f"{name} — running: {job.progress.fraction:.0%}")
 
     def _finished(self) -> None:
         self.start_button.setEnabled(True)

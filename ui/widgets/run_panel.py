@@ -1,4 +1,4 @@
-"""The run panel: what to upscale with, an estimate of the time, progress with tiles and ETA, cancel."""
+"""The run panel: what to upscale with, an estimate of the time, progress through the whole job with ETA, cancel."""
 
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ class RunPanel(QWidget):
         if progress.total > 0:
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
-            self.progress.setFormat(f"{progress.done} / {progress.total} tiles")
+            self.progress.setFormat(f"{progress.fraction:.0%}")
         eta = "" if progress.eta_seconds is None else f" · {describe_seconds(progress.eta_seconds)} left"
         self.progress_label.setText(f"{job.state.value}{': ' + progress.stage if progress.stage else ''}{eta}")
 
