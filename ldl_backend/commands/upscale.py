@@ -168,11 +168,12 @@ def _run_batch(
             arguments.overwrite,
             arguments.max_pixels,
         )
-        bar = tqdm(total=0, unit="tile", desc=item.source.name, leave=False, file=sys.stderr)
+        bar = tqdm(total=0, unit="step", desc=item.source.name, leave=False, file=sys.stderr)
 
         def report(progress: Progress, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
             bar.total = progress.total
             bar.n = progress.done
+            bar.set_postfix_str(progress.stage, refresh=False)  # detail, reference 3/8, map, blend
             bar.refresh()
 
         try:
