@@ -3,7 +3,8 @@ overlay, a painted mask and the before/after split.
 
 Runs the real app against the real backend (found or started as the app does) on a photo from scikit-image:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/ui_screenshots.py [--out out/screenshots]
-(or on a desktop without xvfb-run). Writes main_window.png, map_overlay.png, painted_mask.png, split_view.png.
+(or on a desktop without xvfb-run). Writes progress.png (mid-job), main_window.png, map_overlay.png,
+painted_mask.png, split_view.png.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def main() -> None:
         if backend.status is BackendStatus.FAILED:
             raise SystemExit(f"the backend did not start: {backend.message} ({backend.hint})")
         window.run()
+        # Mid-job: the progress bar's share of the whole job, the stage and the ETA.
+        wait_for(app, lambda: "reference" in window.run_panel.progress_label.text(), 900, "the reference stage")
+        save(app, window, args.out / "progress.png")
         wait_for(app, lambda: window.document is not None and window.document.has_result, 900, "the upscale")
         window.canvas.fit()
         save(app, window, args.out / "main_window.png")
