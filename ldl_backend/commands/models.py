@@ -60,7 +60,7 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
                     {
                         "kind": "model",
                         "name": s.entry.name,
-                        "architecture": s.entry.architecture.value,
+                        "architecture": s.entry.architecture,
                         "scale": s.entry.scale,
                         "role": s.entry.role.value,
                         "installed": s.installed,
@@ -88,7 +88,7 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
     for status in rows:
         state = "installed" if status.installed else "built in" if status.available_offline else "not installed"
         print(
-            f"{status.entry.name:26} {status.entry.architecture.value:16} ×{status.entry.scale}  {state:13} "
+            f"{status.entry.name:26} {status.entry.architecture:16} ×{status.entry.scale}  {state:13} "
             f"{status.entry.description}"
         )
     print("\nassets (files that metrics need):")
@@ -105,7 +105,7 @@ def import_model(arguments: argparse.Namespace, store: ModelStore) -> int:
         print(f"installed {arguments.name} at {path}")
         return 0
     entry = store.import_file(arguments.file, arguments.name, arguments.weights)
-    print(f"imported {arguments.file.name} as {entry.name} ({entry.architecture.value} ×{entry.scale})")
+    print(f"imported {arguments.file.name} as {entry.name} ({entry.architecture} ×{entry.scale})")
     return 0
 
 
@@ -139,7 +139,7 @@ def model_info(arguments: argparse.Namespace, store: ModelStore) -> int:
     sha = getattr(entry.source, "sha256", None) or getattr(entry.source, "bin_sha256", None)
     lines = [
         f"name:         {entry.name}",
-        f"architecture: {entry.architecture.value}",
+        f"architecture: {entry.architecture}",
         f"scale:        ×{entry.scale}",
         f"role:         {entry.role.value}",
         f"licence:      {entry.licence}",

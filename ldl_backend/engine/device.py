@@ -73,5 +73,5 @@ def choose_target(
     if precision is Precision.FP16 and chosen.type == "cpu":
         raise LdlError("fp16 is not supported on the CPU", "use --precision bf16 (fast on recent CPUs) or fp32")
     if precision is Precision.FP16 and not descriptor.supports_fp16:
-        raise LdlError(f"{descriptor.architecture.value} is unreliable in fp16", "use --precision bf16 or fp32")
+        raise LdlError(f"{descriptor.architecture} is unreliable in fp16", "use --precision bf16 or fp32")
     return ComputeTarget(chosen, precision)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ldl_backend.errors import CatalogError, ModelNotFoundError
+from ldl_backend.models.architectures.rrdbnet import RRDBNET
+from ldl_backend.models.architectures.srvgg import SRVGG_COMPACT
+from ldl_backend.models.architectures.swinir import SWINIR
 from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.formats.pth import WeightsKey
 from ldl_client.options import DEFAULT_MODEL, MODEL_ID_PATTERN, MODEL_ID_RULE
@@ -142,19 +145,19 @@ def builtin_catalog() -> Catalog:
     release files as published by OpenModelDB and Arch Linux's python-realesrgan package (they agree).
     The LDL authors publish no checksums, so their entries are verified by architecture at import."""
     ldl = [
-        ("ldl-realworld-rrdb-x4", Architecture.RRDBNET, 4, "net_g_RealESRGAN+LDL.pth", "real-world"),
-        ("ldl-realworld-rrdb-x2", Architecture.RRDBNET, 2, "net_g_RealESRGAN+LDL_x2.pth", "real-world"),
-        ("ldl-realworld-swinir-x4", Architecture.SWINIR, 4, "net_g_RealSwinIR+LDL.pth", "real-world"),
-        ("ldl-bicubic-rrdb-x4", Architecture.RRDBNET, 4, "net_g_DF2K_RRDB+LDL.pth", "bicubic (DF2K)"),
-        ("ldl-bicubic-rrdb-x2", Architecture.RRDBNET, 2, "net_g_DF2K_RRDB+LDL_x2.pth", "bicubic (DF2K)"),
-        ("ldl-bicubic-swinir-x4", Architecture.SWINIR, 4, "net_g_DF2K_SwinIR+LDL.pth", "bicubic (DF2K)"),
-        ("ldl-bicubic-swinir-x2", Architecture.SWINIR, 2, "net_g_DF2K_SwinIR+LDL_x2.pth", "bicubic (DF2K)"),
+        ("ldl-realworld-rrdb-x4", RRDBNET, 4, "net_g_RealESRGAN+LDL.pth", "real-world"),
+        ("ldl-realworld-rrdb-x2", RRDBNET, 2, "net_g_RealESRGAN+LDL_x2.pth", "real-world"),
+        ("ldl-realworld-swinir-x4", SWINIR, 4, "net_g_RealSwinIR+LDL.pth", "real-world"),
+        ("ldl-bicubic-rrdb-x4", RRDBNET, 4, "net_g_DF2K_RRDB+LDL.pth", "bicubic (DF2K)"),
+        ("ldl-bicubic-rrdb-x2", RRDBNET, 2, "net_g_DF2K_RRDB+LDL_x2.pth", "bicubic (DF2K)"),
+        ("ldl-bicubic-swinir-x4", SWINIR, 4, "net_g_DF2K_SwinIR+LDL.pth", "bicubic (DF2K)"),
+        ("ldl-bicubic-swinir-x2", SWINIR, 2, "net_g_DF2K_SwinIR+LDL_x2.pth", "bicubic (DF2K)"),
     ]
     return Catalog(
         [
             CatalogEntry(
                 DEFAULT_MODEL,
-                Architecture.RRDBNET,
+                RRDBNET,
                 4,
                 _REAL_ESRGAN_LICENCE,
                 PackagedNcnnSource(
@@ -167,7 +170,7 @@ def builtin_catalog() -> Catalog:
             ),
             CatalogEntry(
                 "realesrgan-x4plus-anime",
-                Architecture.RRDBNET,
+                RRDBNET,
                 4,
                 _REAL_ESRGAN_LICENCE,
                 PackagedNcnnSource(
@@ -180,7 +183,7 @@ def builtin_catalog() -> Catalog:
             ),
             CatalogEntry(
                 "realesr-animevideov3",
-                Architecture.SRVGG_COMPACT,
+                SRVGG_COMPACT,
                 4,
                 _REAL_ESRGAN_LICENCE,
                 PackagedNcnnSource(
@@ -193,7 +196,7 @@ def builtin_catalog() -> Catalog:
             ),
             CatalogEntry(
                 "realesrgan-x4plus-pth",
-                Architecture.RRDBNET,
+                RRDBNET,
                 4,
                 _REAL_ESRGAN_LICENCE,
                 DownloadSource(
@@ -206,7 +209,7 @@ def builtin_catalog() -> Catalog:
             ),
             CatalogEntry(
                 "realesrnet-x4plus",
-                Architecture.RRDBNET,
+                RRDBNET,
                 4,
                 _REAL_ESRGAN_LICENCE,
                 DownloadSource(
@@ -225,7 +228,7 @@ def builtin_catalog() -> Catalog:
                     scale,
                     _LDL_LICENCE,
                     ManualSource(_LDL_DRIVE, file_name),
-                    f"LDL generator ({architecture.value}, {degradation} degradations)",
+                    f"LDL generator ({architecture}, {degradation} degradations)",
                 )
                 for name, architecture, scale, file_name, degradation in ldl
             ),

@@ -51,7 +51,7 @@ class ModelDescriptor:
         spec = spec_for_config(config) if spec is None else spec
         if not spec.owns(config):
             raise ValueError(
-                f"{type(config).__name__} is not a {spec.architecture.value} config: pass a {spec.config_type.__name__}"
+                f"{type(config).__name__} is not a {spec.architecture} config: pass a {spec.config_type.__name__}"
             )
         return cls(
             spec=spec,
@@ -83,4 +83,4 @@ class ModelDescriptor:
         return self.spec.build(self.config)
 
     def summary(self) -> str:
-        return f"{self.architecture.value} ×{self.scale}, {self.in_channels}→{self.out_channels} channels"
+        return f"{self.architecture} ×{self.scale}, {self.in_channels}→{self.out_channels} channels"

@@ -59,11 +59,11 @@ class ArchitectureRegistry:
                     best = (mismatch.score, spec.architecture, mismatch)
                 continue
             return DetectedModel(ModelDescriptor.from_config(config, spec), cleaned)
-        supported = [spec.architecture.value for spec in self._specs]
+        supported = [spec.architecture for spec in self._specs]
         if best is None or best[0] <= 0.0:
             raise UnknownArchitectureError(None, (), supported=supported)
         _, architecture, mismatch = best
-        raise UnknownArchitectureError(architecture.value, mismatch.missing_keys, mismatch.detail, supported)
+        raise UnknownArchitectureError(architecture, mismatch.missing_keys, mismatch.detail, supported)
 
     def load(self, state_dict: Mapping[str, torch.Tensor]) -> tuple[ModelDescriptor, nn.Module]:
         """Detect, build and load strict; the network is in eval mode with gradients off."""

@@ -13,7 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ldl_backend.errors import CatalogError, ModelFileError, ModelNotFoundError
+from ldl_backend.errors import CatalogError, LdlError, ModelFileError, ModelNotFoundError
+from ldl_backend.models.architectures.registry import architecture_spec
 from ldl_backend.models.catalog import (
     Catalog,
     CatalogEntry,
@@ -24,7 +25,6 @@ from ldl_backend.models.catalog import (
     Role,
     check_model_name,
 )
-from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.detection import ArchitectureRegistry, DetectedModel, default_registry
 from ldl_backend.models.download import ProgressCallback, download_verified
 from ldl_backend.models.formats.ncnn import load_ncnn
@@ -198,7 +198,7 @@ class ModelStore:
 
     def _write_weights(self, name: str, detected: DetectedModel, origin: str) -> None:
         metadata = {
-            "ldl.architecture": detected.descriptor.architecture.value,
+            "ldl.architecture": detected.descriptor.architecture,
             "ldl.scale": str(detected.descriptor.scale),
             "ldl.origin": origin,
         }
@@ -211,7 +211,7 @@ class ModelStore:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             return [_entry_from_json(item) for item in document["models"]]
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, LdlError) as error:  # LdlError: an unknown architecture
             raise CatalogError(
                 f"the model catalog {path} is damaged ({error})",
                 "fix or delete that file; installed .safetensors files beside it can be imported again",
@@ -242,10 +242,9 @@ def _name_from_file(path: Path) -> str:
 
 def _check_matches_listing(entry: CatalogEntry, detected: DetectedModel, path: Path) -> None:
     found = detected.descriptor
-    if found.architecture is not entry.architecture or found.scale != entry.scale:
+    if found.architecture != entry.architecture or found.scale != entry.scale:
         raise ModelFileError(
-            f"{path.name} is {found.summary()}, "
-            f"but {entry.name} is listed as {entry.architecture.value} ×{entry.scale}",
+            f"{path.name} is {found.summary()}, but {entry.name} is listed as {entry.architecture} ×{entry.scale}",
             "check that you picked the right file for this name, or import it under a new --name",
         )
 
@@ -255,7 +254,7 @@ def _entry_to_json(entry: CatalogEntry) -> dict[str, object]:
         raise TypeError("only imported entries are stored in the user catalog")
     return {
         "name": entry.name,
-        "architecture": entry.architecture.value,
+        "architecture": entry.architecture,
         "scale": entry.scale,
         "licence": entry.licence,
         "description": entry.description,
@@ -268,7 +267,7 @@ def _entry_to_json(entry: CatalogEntry) -> dict[str, object]:
 def _entry_from_json(item: dict[str, object]) -> CatalogEntry:
     return CatalogEntry(
         name=str(item["name"]),
-        architecture=Architecture(item["architecture"]),
+        architecture=architecture_spec(str(item["architecture"])).architecture,
         scale=int(str(item["scale"])),
         licence=str(item["licence"]),
         source=ImportedSource(str(item["original"]), str(item["sha256"])),

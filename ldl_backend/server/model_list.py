@@ -11,7 +11,7 @@ def model_info(status: ModelStatus) -> ModelInfo:
     entry = status.entry
     return ModelInfo(
         name=entry.name,
-        architecture=entry.architecture.value,
+        architecture=entry.architecture,
         scale=entry.scale,
         installed=status.installed,
         role=entry.role.value,

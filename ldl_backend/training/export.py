@@ -25,7 +25,7 @@ def export_generator(network: nn.Module, path: Path, origin: str) -> ModelDescri
     state = {key: value.detach().float().cpu() for key, value in network.state_dict().items()}
     detected = default_registry().detect(state)
     metadata = {
-        "ldl.architecture": detected.descriptor.architecture.value,
+        "ldl.architecture": detected.descriptor.architecture,
         "ldl.scale": str(detected.descriptor.scale),
         "ldl.origin": origin,
     }

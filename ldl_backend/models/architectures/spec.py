@@ -9,22 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NewType, Protocol, TypeVar
 
 import torch
 from torch import nn
 
 from ldl_backend.models.state_dict import StateDict
 
-
-class Architecture(str, Enum):
-    """An architecture's id. The values are what the catalog, model-file metadata and the server's JSON carry,
-    so they never change; the ids are a closed set because those readers must know them."""
-
-    RRDBNET = "RRDBNet"
-    SRVGG_COMPACT = "SRVGGNetCompact"
-    SWINIR = "SwinIR"
+# An architecture's id, as the catalog, model-file metadata and the server's JSON carry it (e.g. "RRDBNet"), so an
+# id never changes once released. Each spec module defines its own; the registry is the list of known ids.
+Architecture = NewType("Architecture", str)
 
 
 class ArchConfig(Protocol):
@@ -90,11 +84,11 @@ class ArchitectureSpec(Generic[ConfigT]):
     def __post_init__(self) -> None:
         if not self.prior_seconds_per_megapixel > 0:
             raise ValueError(
-                f"{self.architecture.value}: prior_seconds_per_megapixel must be positive, "
+                f"{self.architecture}: prior_seconds_per_megapixel must be positive, "
                 f"not {self.prior_seconds_per_megapixel}"
             )
         if self.cpu_max_tile is not None and self.cpu_max_tile < 1:
-            raise ValueError(f"{self.architecture.value}: cpu_max_tile must be at least 1, not {self.cpu_max_tile}")
+            raise ValueError(f"{self.architecture}: cpu_max_tile must be at least 1, not {self.cpu_max_tile}")
 
     def owns(self, config: object) -> bool:
         """Whether ``config`` is this architecture's config type."""

@@ -57,8 +57,10 @@ def _activation_bytes_per_pixel(config: SRVGGNetCompactConfig, element_bytes: in
     return 3 * config.num_feat * element_bytes + 3 * config.out_channels * config.scale**2 * 4
 
 
+SRVGG_COMPACT = Architecture("SRVGGNetCompact")
+
 SRVGG_COMPACT_SPEC = ArchitectureSpec(
-    architecture=Architecture.SRVGG_COMPACT,
+    architecture=SRVGG_COMPACT,
     config_type=SRVGGNetCompactConfig,
     build=SRVGGNetCompact,
     detect=detect_srvgg,

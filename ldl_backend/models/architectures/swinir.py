@@ -183,8 +183,10 @@ def _activation_bytes_per_pixel(config: SwinIRConfig, element_bytes: int) -> flo
     return (2 * hidden + attention) * element_bytes + 3 * config.num_feat * config.scale**2 * element_bytes
 
 
+SWINIR = Architecture("SwinIR")
+
 SWINIR_SPEC = ArchitectureSpec(
-    architecture=Architecture.SWINIR,
+    architecture=SWINIR,
     config_type=SwinIRConfig,
     build=SwinIR,
     detect=detect_swinir,
