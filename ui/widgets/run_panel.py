@@ -35,15 +35,9 @@ REFERENCES = (
     ("tta:2", "TTA ×2 — quick map (2 passes)"),
     ("lanczos", "Lanczos — fastest, rough map"),
 )
-SPEED_NOTES = {
-    "rrdbnet": "RRDBNet: most realistic detail, slow on a CPU",
-    "srvggnetcompact": "Compact: fast, lighter detail",
-    "swinir": "SwinIR: faithful, slowest",
-}
-
-
 def model_note(model: ModelInfo) -> str:
-    note = SPEED_NOTES.get(model.architecture.lower(), model.architecture)
+    # What the catalog says of the model (its character and speed); the app keeps no table of architectures.
+    note = model.description or model.architecture
     return f"×{model.scale} · {note}" + ("" if model.installed else " · not installed (fetched on first use)")
 
 
@@ -142,7 +136,7 @@ class RunPanel(QWidget):
         self.model.clear()
         for model in self._models:
             self.model.addItem(model.name, model.name)
-            tip = f"{model.description}\n{model_note(model)}"
+            tip = f"{model.architecture} ×{model.scale}: {model.description}"
             self.model.setItemData(self.model.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.model.blockSignals(False)
         self._select(self.model, chosen)
