@@ -22,7 +22,8 @@ if __package__ in (None, ""):  # run as a script: make the installer package imp
 
 from installer.errors import InstallError
 from installer.locations import krita_locations
-from installer.steps.krita import BackendRecord, install_krita_plugin
+from installer.steps.krita import install_krita_plugin
+from ldl_client.backend_record import BackendRecord
 
 HOME_VARIABLE = "LDL_STUDIO_HOME"
 

@@ -10,6 +10,7 @@ docs/server-api.md.
     blend = client.layer(job.id, "blend", format="raw")
 """
 
+from .backend_record import BackendRecord, BackendRecordError, connect_settings, read_backend_record
 from .client import Client
 from .connect import ConnectSettings, connect
 from .content_type import sniff_content_type
@@ -31,6 +32,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
+from .host_layers import LayerNames, group_index, next_layer_names
 from .layers import IMAGE_LAYERS, LAYER_NAMES, LayerName
 from .locations import Locations, default_locations, runtime_dir
 from .options import (
@@ -67,6 +69,8 @@ __all__ = [
     "MIN_TILE",
     "PRECISIONS",
     "AlphaMode",
+    "BackendRecord",
+    "BackendRecordError",
     "Client",
     "ClientError",
     "ConnectSettings",
@@ -77,6 +81,7 @@ __all__ = [
     "JobInfo",
     "JobState",
     "LayerName",
+    "LayerNames",
     "Locations",
     "ModelInfo",
     "OptionError",
@@ -95,14 +100,18 @@ __all__ = [
     "UnsupportedImageError",
     "WaitTimeoutError",
     "connect",
+    "connect_settings",
     "default_locations",
     "describe_seconds",
     "dump_rates",
     "estimate_seconds",
     "find_server",
+    "group_index",
     "learn",
     "load_rates",
     "model_passes",
+    "next_layer_names",
+    "read_backend_record",
     "read_discovery_file",
     "remove_discovery_file",
     "runtime_dir",

@@ -14,12 +14,13 @@ whole and an interrupted run leaves the previous one working. Running the step t
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+
+from ldl_client.backend_record import BACKEND_FILE, BackendRecord
 
 from ..errors import InstallError
 from ..files import IGNORED, replace_folder, writable_folder, write_atomically
@@ -27,20 +28,7 @@ from ..kritarc import enable_plugin
 
 PLUGIN_NAME = "ldl_krita"
 CLIENT_NAME = "ldl_client"
-BACKEND_FILE = "backend.json"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class BackendRecord:
-    """``python``: the interpreter that has ``ldl_backend``; ``ldl_studio_home``: ``$LDL_STUDIO_HOME`` or None."""
-
-    python: str
-    ldl_studio_home: str | None
-
-    def to_json(self) -> bytes:
-        data = {"python": self.python, "ldl_studio_home": self.ldl_studio_home}
-        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from ldl_krita.backend_settings import connect_settings, read_backend_record
+from ldl_krita.backend_settings import connect_settings
 from ldl_krita.errors import PluginError
 
 from ldl_client import ConnectSettings
+from ldl_client.backend_record import BackendRecord, read_backend_record
 
 
 def test_without_a_record_the_defaults_are_used(tmp_path: Path) -> None:
@@ -47,3 +48,9 @@ def test_a_damaged_record_is_an_error_with_a_hint(tmp_path: Path, text: str) -> 
     with pytest.raises(PluginError) as caught:
         connect_settings(tmp_path)
     assert "installer" in caught.value.hint
+
+
+def test_the_installer_s_record_reads_back(tmp_path: Path) -> None:
+    record = BackendRecord("/opt/ldl/bin/python", "/data/ldl")
+    (tmp_path / "backend.json").write_bytes(record.to_json())
+    assert read_backend_record(tmp_path) == record

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from installer.steps.krita import BackendRecord, install_krita_plugin
+from installer.steps.krita import install_krita_plugin
+from ldl_client.backend_record import BackendRecord
 
 KRITA_PYTHON = Path("/usr/bin/python3")
 
@@ -28,7 +29,8 @@ PURE = textwrap.dedent(
     sys.meta_path.insert(0, Forbid())
     sys.path[:] = [sys.argv[1]] + [p for p in sys.path if "-packages" not in p and p not in ("", ".")]
     import ldl_krita  # no krita module: registers nothing
-    from ldl_krita import backend_settings, job, mask_pixels, naming, pixels, selection_blend, upscale
+    from ldl_krita import backend_settings, job, mask_pixels, pixels, selection_blend, upscale
+    from ldl_krita.client_import import next_layer_names
     from ldl_krita.client_import import Client, ConnectSettings, ModelInfo, RawImage, ReferenceSource, estimate_seconds
     assert Client.__module__ == "ldl_krita.ldl_client.client"
     model = ModelInfo("m", "RRDBNet", 4, True, "detail", "", 6.5)
@@ -63,7 +65,7 @@ PURE = textwrap.dedent(
     assert list(means) == [(a + b + c + 1) // 3 for a, b, c in zip(*planes)]
     mask = RawImage(2, 1, 1, "float32", struct.pack("<2f", 0.0, 1.0))
     assert mask_pixels.mask_bytes(mask) == bytes([0, 255])
-    assert naming.next_layer_names(["LDL"]).group == "LDL 2"
+    assert next_layer_names(["LDL"]).group == "LDL 2"
     print("pure ok", sys.version_info[:2])
     """
 )

@@ -15,7 +15,8 @@ from installer import install
 from installer.errors import InstallError
 from installer.kritarc import enable_plugin
 from installer.locations import krita_locations
-from installer.steps.krita import BackendRecord, install_krita_plugin
+from installer.steps.krita import install_krita_plugin
+from ldl_client.backend_record import BackendRecord
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = REPO / "installer" / "install.py"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ldl_krita.naming import LayerNames, group_index, next_layer_names
+
+from ldl_client.host_layers import LayerNames, group_index, next_layer_names
 
 
 def test_first_upscale_uses_the_plain_names() -> None:

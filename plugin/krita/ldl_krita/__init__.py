@@ -1,7 +1,7 @@
 """LDL Studio for Krita: "Upscale with LDL…" and "LDL: blend detail into selection" in Filter › Enhance.
 
 Inside Krita this registers the extension. Anywhere else (unit tests, the venv) the ``krita`` module is missing and
-only the pure modules are used: ``pixels``, ``naming``, ``mask_pixels``, ``backend_settings``, ``job``, ``upscale``
+only the pure modules are used: ``pixels``, ``mask_pixels``, ``backend_settings``, ``job``, ``upscale``
 and ``selection_blend`` import without Krita and without Qt.
 """
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import host_api
+from .client_import import LayerNames, next_layer_names
 from .errors import PluginError
-from .naming import LayerNames, next_layer_names
 
 MASK_ACTION = "add_new_transparency_mask"
 RESAMPLING = "Bicubic"

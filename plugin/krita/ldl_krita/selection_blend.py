@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from . import host_api
+from .client_import import LayerNames, group_index
 from .errors import NothingToBlend
 from .layer_stack import walk
 from .mask_pixels import merge_max
-from .naming import LayerNames, group_index
 
 
 def blend_detail_into_selection(document: host_api.Document) -> None:

@@ -17,11 +17,10 @@ from importlib import import_module
 from typing import Any, Literal
 
 from . import host_api
-from .client_import import Client, RawImage, SubmitOptions
+from .client_import import Client, LayerNames, RawImage, SubmitOptions
 from .errors import PluginError, UnsupportedDocument
 from .job import JobLayers, ProgressCallback, run_job
 from .layer_stack import LayerContent, add_ldl_group
-from .naming import LayerNames
 from .pixels import PixelFormat, to_raw
 
 Target = Literal["document", "new_document", "new_layer"]

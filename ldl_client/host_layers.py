@@ -1,4 +1,5 @@
-"""The names of the layers one upscale adds, unique within the document. Standard library only.
+"""The names of the layers one upscale adds in a host (Krita, GIMP), unique within the document: one rule for every
+plug-in.
 
 The first upscale of a document adds group ``LDL`` with ``LDL reference``, ``LDL detail`` (carrying the transparency
 mask ``LDL mask``) and ``LDL artifact map``; later ones get a number on every name (``LDL 2``, ``LDL detail 2``, …),
