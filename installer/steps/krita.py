@@ -17,18 +17,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 
-from ldl_client.backend_record import BACKEND_FILE, BackendRecord
+from ldl_client.backend_record import BackendRecord
 
 from ..errors import InstallError
-from ..files import IGNORED, replace_folder, writable_folder, write_atomically
+from ..files import replace_folder, writable_folder, write_atomically
 from ..kritarc import enable_plugin
+from ..plugin_package import REPO_ROOT, assemble_package, default_client_source
 
 PLUGIN_NAME = "ldl_krita"
-CLIENT_NAME = "ldl_client"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -49,23 +47,17 @@ def install_krita_plugin(
 ) -> KritaInstall:
     """Install into ``pykrita`` and enable in ``kritarc`` (both created when missing). Raises ``InstallError``."""
     plugin_source = plugin_source or REPO_ROOT / "plugin" / "krita"
-    client_source = client_source or _client_source()
+    client = client_source or default_client_source()
     package_source = plugin_source / PLUGIN_NAME
     desktop_source = plugin_source / f"{PLUGIN_NAME}.desktop"
-    for needed in (package_source / "__init__.py", desktop_source, client_source / "__init__.py"):
+    for needed in (package_source / "__init__.py", desktop_source, client / "__init__.py"):
         if not needed.is_file():
             raise InstallError(f"{needed} is missing", "run the installer from a complete LDL Studio checkout")
     writable_folder(pykrita, "Krita plugin folder", "--krita-dir")
     staging = Path(tempfile.mkdtemp(prefix=f".{PLUGIN_NAME}-new-", dir=pykrita))
     try:
         package = staging / PLUGIN_NAME
-        shutil.copytree(package_source, package, ignore=IGNORED)
-        client = package / CLIENT_NAME
-        if client.exists():
-            shutil.rmtree(client)  # a stray copy in the source tree never wins over the real client
-        (package / BACKEND_FILE).unlink(missing_ok=True)
-        shutil.copytree(client_source, client, ignore=IGNORED)
-        (package / BACKEND_FILE).write_bytes(record.to_json())
+        assemble_package(package_source, package, client, record)
         shutil.copy2(desktop_source, staging / desktop_source.name)
         replace_folder(package, pykrita / PLUGIN_NAME)
         (staging / desktop_source.name).replace(pykrita / desktop_source.name)
@@ -94,13 +86,3 @@ def _enable(kritarc: Path) -> bool:
     except OSError as e:
         raise InstallError(f"cannot write {kritarc}: {e.strerror or e}", "check the file's permissions") from e
     return True
-
-
-def _client_source() -> Path:
-    in_checkout = REPO_ROOT / "ldl_client"
-    if in_checkout.is_dir():
-        return in_checkout
-    spec = find_spec("ldl_client")
-    if spec is None or spec.origin is None:
-        raise InstallError("cannot find ldl_client", "run the installer from an LDL Studio checkout")
-    return Path(spec.origin).parent
