@@ -58,18 +58,23 @@ class CancelGuard:
     ) -> None:
         if kind is None:
             self._send("done\n")
-        process, self._process = self._process, None
-        if process is not None and process.stdin is not None:
+        stdin = None if self._process is None else self._process.stdin
+        if stdin is not None and not stdin.closed:
             with contextlib.suppress(OSError):  # the guard is gone already; nothing left to tell it
-                process.stdin.close()
+                stdin.close()
 
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+    def wait(self, timeout: float) -> int | None:
+        """The guard's exit status once it ended (it ends soon after the block does), None if still running."""
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _send(self, line: str) -> None:
         stdin: IO[bytes] | None = None if self._process is None else self._process.stdin
-        if stdin is None:
+        if stdin is None or stdin.closed:
             return
         try:
             stdin.write(line.encode("ascii"))

@@ -6,15 +6,13 @@ Only GIMP calls live here; what they compute is decided by the pure modules (``p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-
-from ldl_client import LayerNames, group_index, next_layer_names
 
 from .errors import BackendFailed, NothingToBlend, UnsupportedImage
 from .gimp_api import Gegl, Gimp
 from .job import JobLayers
+from .layer_tree import chosen_group, masked_detail, new_layer_names
 from .masks import MASK_FORMAT, map_pixels, mask_pixels, merge_coverage, through_selection
 from .pixels import PixelLayout, from_raw, to_raw
 from .placement import Placement, Region
@@ -128,7 +126,7 @@ def add_ldl_group(
     """Group ``LDL`` (numbered on later runs) at ``position`` in ``parent``, holding from the top: the hidden
     artifact map, the detail with its mask (GIMP names a layer mask after its layer: ``LDL detail mask``) and the
     reference. Returns the group."""
-    names = next_layer_names(item_names(image))
+    names = new_layer_names(image)
     group = Gimp.GroupLayer.new(image, names.group)
     image.insert_layer(group, parent, position)
     width, height = placement.size
@@ -146,35 +144,6 @@ def add_ldl_group(
     return group
 
 
-def item_names(image: Any) -> list[str]:
-    """The names of every layer (inside groups too), layer mask and channel of ``image``."""
-    names = [channel.get_name() for channel in image.get_channels()]
-    for layer in walk(image.get_layers()):
-        names.append(layer.get_name())
-        mask = layer.get_mask()
-        if mask is not None:
-            names.append(mask.get_name())
-    return names
-
-
-def walk(layers: list[Any]) -> Iterator[Any]:
-    """Every layer, groups before their children, the top of each stack first (GIMP's order)."""
-    for layer in layers:
-        yield layer
-        if layer.is_group_layer():
-            yield from walk(layer.get_children())
-
-
-def ldl_groups(image: Any) -> list[tuple[Any, LayerNames]]:
-    """The image's LDL groups with their names' set, topmost first."""
-    found: list[tuple[Any, LayerNames]] = []
-    for layer in walk(image.get_layers()):
-        index = group_index(layer.get_name()) if layer.is_group_layer() else None
-        if index is not None:
-            found.append((layer, LayerNames.for_index(index)))
-    return found
-
-
 def blend_detail_into_selection(image: Any, drawables: list[Any]) -> Any:
     """Make the LDL group's detail mask max(mask, selection) over the selection; returns the group.
 
@@ -186,14 +155,8 @@ def blend_detail_into_selection(image: Any, drawables: list[Any]) -> Any:
             "there is no selection to blend the detail into",
             "select where the generated detail should show (feathering is respected), then run this again",
         )
-    group, names = _chosen_group(image, drawables)
-    detail = next((child for child in group.get_children() if child.get_name() == names.detail), None)
-    mask = detail.get_mask() if detail is not None else None
-    if mask is None:
-        raise NothingToBlend(
-            f"the group '{group.get_name()}' has no layer '{names.detail}' with a layer mask",
-            "run Filters › Enhance › Upscale with LDL… again, or add a layer mask to the detail layer",
-        )
+    group, names = chosen_group(image, drawables, Gimp.Layer.from_mask)
+    _, mask = masked_detail(group, names)
     found, x, y, width, height = mask.mask_intersect()
     if not found or width <= 0 or height <= 0:
         raise NothingToBlend(
@@ -216,22 +179,6 @@ def blend_detail_into_selection(image: Any, drawables: list[Any]) -> Any:
     finally:
         image.undo_group_end()
     return group
-
-
-def _chosen_group(image: Any, drawables: list[Any]) -> tuple[Any, LayerNames]:
-    groups = ldl_groups(image)
-    if not groups:
-        raise NothingToBlend(
-            "this image has no LDL group",
-            "run Filters › Enhance › Upscale with LDL… first; it adds the group with the detail and its mask",
-        )
-    around: set[int] = set()
-    for drawable in drawables:
-        item = drawable.get_parent() if drawable.is_layer_mask() else drawable
-        while item is not None:
-            around.add(item.get_id())
-            item = item.get_parent()
-    return next((pair for pair in groups if pair[0].get_id() in around), groups[0])
 
 
 def _layer_type(layout: PixelLayout, alpha: bool) -> Any:
