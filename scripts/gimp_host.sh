@@ -42,8 +42,9 @@ major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo 0)
 if [ "$major" = "13" ] || grep -q trixie /etc/debian_version 2>/dev/null; then
   mapfile -t missing < <(missing_packages "")
   if [ "${#missing[@]}" -gt 0 ]; then
-    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
-      >"$log" 2>&1 || fail "apt-get could not install ${missing[*]}"
+    { apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 ||
+      fail "apt-get could not install ${missing[*]}"
   fi
   echo /
   exit 0
@@ -66,7 +67,9 @@ if [ ! -e "$root/.ldl-base" ] && [ ! -e "$ready" ]; then  # .ldl-ready alone: ma
   fi
   [ -n "$mirror" ] || fail "found no Debian mirror in this machine's apt configuration"
   if ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >"$log" 2>&1 ||
+    # Without package lists on a fresh machine the first try fails; then update them and try again.
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap ||
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }; } >"$log" 2>&1 ||
       fail "apt-get could not install debootstrap"
   fi
   rm -rf "$root"  # an interrupted debootstrap leaves a folder it cannot continue from (nothing is mounted: see above)
