@@ -16,6 +16,7 @@ from ldl_client import ModelInfo
 from .arguments import NAMES, read_arguments
 from .estimate_line import estimate_line
 from .gimp_api import GimpUi, Gtk
+from .model_choice import model_rows
 
 
 def run_dialog(
@@ -24,14 +25,11 @@ def run_dialog(
     """Show the dialog; True when the user pressed OK (``config`` then holds the choices)."""
     GimpUi.init(procedure.get_name())
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "Upscale with LDL")
+    rows, chosen = model_rows(models, str(config.get_property("model")))
+    config.set_property("model", chosen)
     store = Gtk.ListStore(str, str)
-    names = {model.name for model in models}
-    current = str(config.get_property("model"))
-    for model in sorted(models, key=lambda entry: (not entry.installed, entry.name)):
-        state = "" if model.installed else ", not installed"
-        store.append([model.name, f"{model.name} (×{model.scale}, {model.architecture}{state})"])
-    if current not in names:
-        store.append([current, f"{current} (not in the backend's catalog)"])
+    for row_values in rows:
+        store.append(list(row_values))
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
     row.pack_start(Gtk.Label(label="Model"), False, False, 0)
     row.pack_start(GimpUi.prop_string_combo_box_new(config, "model", store, 0, 1), True, True, 0)
