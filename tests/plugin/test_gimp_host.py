@@ -119,7 +119,8 @@ class Workspace:
     def create(cls, host: GimpHost) -> Workspace:
         outside = Path(tempfile.mkdtemp(prefix="ldl-gimp-host-", dir=host.outside(Path("/tmp"))))
         workspace = cls(host, Path("/tmp") / outside.name)
-        for folder in (workspace.home, workspace.config, workspace.plug_ins, workspace.ldl_home, workspace.out_dir):
+        folders = (workspace.home, workspace.config, workspace.plug_ins, workspace.ldl_home, workspace.out_dir)
+        for folder in (*folders, workspace.inside / "tmp"):
             host.outside(folder).mkdir(parents=True, exist_ok=True)
         settings = host.outside(workspace.config / "GIMP" / "3.0")
         (settings / "gimprc").write_text(GIMPRC, "utf-8")
@@ -162,6 +163,7 @@ class Workspace:
             "XDG_CONFIG_HOME": str(self.config),
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "XDG_DATA_HOME": str(self.home / ".local" / "share"),
+            "TMPDIR": str(self.inside / "tmp"),  # xvfb-run's and GIMP's temporary files go with the workspace
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
