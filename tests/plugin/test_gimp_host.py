@@ -270,6 +270,21 @@ def run_gimp(session: Session, what: str, argv: list[str], config_file: Path, ti
     )
 
 
+def free_display() -> int:
+    """An X display number no X server uses, here or in any chroot. xvfb-run -a looks only at the lock files in its
+    own /tmp, but X servers also listen on abstract sockets, which a chroot shares with this machine (one network
+    namespace): an Xvfb of the Krita test or of a desktop out here would take the chroot's first pick."""
+    try:
+        sockets = Path("/proc/net/unix").read_text("utf-8", "replace")
+    except OSError:
+        sockets = ""
+    taken = {int(number) for number in re.findall(r"@?/tmp/\.X11-unix/X(\d+)", sockets)}
+    number = 100
+    while number in taken or Path(f"/tmp/.X{number}-lock").exists():
+        number += 1
+    return number
+
+
 def batch_argv(gimp: str, program: Path, *options: str) -> list[str]:
     # GIMP's Python evaluates the -b code; the program runs as __main__. A failed assert there exits GIMP with 64.
     code = f"import runpy; runpy.run_path({str(program)!r}, run_name='__main__')"
@@ -334,7 +349,7 @@ def screenshot_run(session: Session) -> GimpRun:
         pytest.skip(f"{', '.join(missing)} missing in {host.root} (scripts/gimp_host.sh installs them)")
     screenshot = inside / "gimp_result.png"
     config_file = session.write_config("screenshot", screenshot=screenshot, result=inside / "screenshot-result.json")
-    argv = ["xvfb-run", "-a", "-s", f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"]
+    argv = ["xvfb-run", "-a", "-n", str(free_display()), "-s", f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"]
     argv += batch_argv(GUI, inside / "batch" / "screenshot.py", "--no-splash")
     return run_gimp(session, "screenshot", argv, config_file, SCREENSHOT_TIMEOUT_S)
 
