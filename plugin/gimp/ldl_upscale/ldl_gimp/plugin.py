@@ -151,6 +151,7 @@ def run_upscale(procedure: Any, run_mode: Any, image: Any, drawables: list[Any],
             if not run_dialog(procedure, config, models, size, source.region.target != "image"):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
             source = source_of(image, drawables, str(config.get_property("selection-target")))
+            Gimp.progress_init("Upscaling with LDL")  # the dialog's time is no part of the job's progress
         options = to_options(read_arguments(config))
         raw = read_source(source)
         with CancelGuard(PLUGIN_DIR, settings.environment) as guard:
