@@ -8,7 +8,7 @@ the backend sends (``GimpUi.prop_string_combo_box_new`` over a ``Gtk.ListStore``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ldl_client import ModelInfo
@@ -20,9 +20,15 @@ from .model_choice import model_rows
 
 
 def run_dialog(
-    procedure: Any, config: Any, models: Sequence[ModelInfo], input_size: tuple[int, int], selection: bool
+    procedure: Any,
+    config: Any,
+    models: Sequence[ModelInfo],
+    input_size: tuple[int, int],
+    selection: bool,
+    learned: Mapping[str, float] | None = None,
 ) -> bool:
-    """Show the dialog; True when the user pressed OK (``config`` then holds the choices)."""
+    """Show the dialog; True when the user pressed OK (``config`` then holds the choices). ``learned``: the rates
+    this user's finished jobs taught (``ldl_client.learn``), for the estimate."""
     GimpUi.init(procedure.get_name())
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "Upscale with LDL")
     rows, chosen = model_rows(models, str(config.get_property("model")))
@@ -39,7 +45,7 @@ def run_dialog(
     estimate = dialog.get_label("estimate", "", False, False)
 
     def refresh(*_: Any) -> None:
-        estimate.set_text(estimate_line(read_arguments(config), models, input_size))
+        estimate.set_text(estimate_line(read_arguments(config), models, input_size, learned))
 
     refresh()
     config.connect("notify", refresh)

@@ -14,11 +14,22 @@ Errors return ``EXECUTION_ERROR`` (``CALLING_ERROR`` for a bad argument) with on
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ldl_client import ClientError, ConnectSettings, connect, connect_settings
+from ldl_client import (
+    ClientError,
+    ConnectSettings,
+    SubmitOptions,
+    connect,
+    connect_settings,
+    dump_rates,
+    learn,
+    load_rates,
+)
 
 from .arguments import MAX_FACTOR, SELECTION_TARGETS, UpscaleArguments, read_arguments, to_options
 from .cancel_guard import CancelGuard
@@ -148,16 +159,19 @@ def run_upscale(procedure: Any, run_mode: Any, image: Any, drawables: list[Any],
 
             models = _backend(client.models)
             size = (source.region.width, source.region.height)
-            if not run_dialog(procedure, config, models, size, source.region.target != "image"):
+            rates = load_rates(_read_rates())
+            if not run_dialog(procedure, config, models, size, source.region.target != "image", rates):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
             source = source_of(image, drawables, str(config.get_property("selection-target")))
             Gimp.progress_init("Upscaling with LDL")  # the dialog's time is no part of the job's progress
         options = to_options(read_arguments(config))
         raw = read_source(source)
+        started = time.monotonic()
         with CancelGuard(PLUGIN_DIR, settings.environment) as guard:
             layers = run_job(client, raw, options, on_progress=_progress(), on_submitted=guard.watch)
         converted = convert_layers(source.layout, layers)
         placement = source.region.place((image.get_width(), image.get_height()), layers.scale)
+        _learn(options, placement.size, time.monotonic() - started)
         result_image, group = apply_upscale(source, converted, placement, interactive)
     except InvalidArgument as e:
         return _error(procedure, Gimp.PDBStatusType.CALLING_ERROR, e)
@@ -203,6 +217,27 @@ def _backend(call: Callable[[], Any]) -> Any:
         return call()
     except ClientError as e:
         raise BackendFailed(e.message, e.hint or "check that the LDL Studio backend is running") from e
+
+
+def _rates_file() -> Path:
+    # GIMP's own profile folder: the rates belong to this user's GIMP, like its settings.
+    return Path(Gimp.directory()) / "ldl-studio-rates.json"
+
+
+def _read_rates() -> str:
+    try:
+        return _rates_file().read_text("utf-8")
+    except OSError:
+        return ""  # nothing learned yet
+
+
+def _learn(options: SubmitOptions, size: tuple[int, int], seconds: float) -> None:
+    """Fold a finished job's time into the dialog's estimate (``ldl_client.learn``); a file that cannot be written
+    only means the estimate learns nothing."""
+    rates = load_rates(_read_rates())
+    learn(options.model, options.device, options.reference, size[0] * size[1], seconds, rates)
+    with contextlib.suppress(OSError):
+        _rates_file().write_text(dump_rates(rates), "utf-8")
 
 
 def _progress() -> Callable[[float, str], None]:
