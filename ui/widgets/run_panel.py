@@ -35,6 +35,8 @@ REFERENCES = (
     ("tta:2", "TTA ×2 — quick map (2 passes)"),
     ("lanczos", "Lanczos — fastest, rough map"),
 )
+
+
 def model_note(model: ModelInfo) -> str:
     # What the catalog says of the model (its character and speed); the app keeps no table of architectures.
     note = model.description or model.architecture
