@@ -33,6 +33,7 @@ from .errors import (
 )
 from .estimate import describe_seconds, dump_rates, estimate_seconds, learn, load_rates, model_passes
 from .host_layers import LayerNames, group_index, next_layer_names
+from .layer_job import HostLayers, JobEnded, JobStopped, upscale_for_host
 from .layers import IMAGE_LAYERS, LAYER_NAMES, LayerName
 from .locations import Locations, default_locations, runtime_dir
 from .options import (
@@ -77,9 +78,12 @@ __all__ = [
     "ConnectionFailed",
     "DiscoveryError",
     "Health",
+    "HostLayers",
+    "JobEnded",
     "JobError",
     "JobInfo",
     "JobState",
+    "JobStopped",
     "LayerName",
     "LayerNames",
     "Locations",
@@ -116,5 +120,6 @@ __all__ = [
     "remove_discovery_file",
     "runtime_dir",
     "sniff_content_type",
+    "upscale_for_host",
     "write_discovery_file",
 ]

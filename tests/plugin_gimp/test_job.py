@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from ldl_gimp.errors import BackendFailed
-from ldl_gimp.job import describe, run_job, scale_of
+from ldl_gimp.job import describe, run_job
 
 from ldl_client import Client, ConnectSettings, JobInfo, JobState, Progress, RawImage, SubmitOptions, connect
 from tests.client.fake_server import Backend, FakeServer
@@ -57,10 +57,3 @@ def test_progress_text_names_the_stage_and_the_time_left() -> None:
     fraction, text = describe(job(JobState.RUNNING, 5, 10, 12.0))
     assert fraction == pytest.approx(0.45)
     assert text == "Upscaling with LDL (detail), about 12 s left"
-
-
-def test_layers_that_are_no_whole_multiple_of_the_input_are_refused() -> None:
-    layer = RawImage(7, 4, 3, "uint8", bytes(84))
-    with pytest.raises(BackendFailed, match="not a whole multiple") as caught:
-        scale_of(IMAGE, {"reference": RawImage(6, 4, 3, "uint8", bytes(72)), "detail": layer})
-    assert caught.value.code == "protocol"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ldl_client import HostLayers
+
 from .errors import BackendFailed, NothingToBlend, UnsupportedImage
 from .gimp_api import Gegl, Gimp
-from .job import JobLayers
 from .layer_tree import chosen_group, masked_detail, new_layer_names
 from .masks import MASK_FORMAT, map_pixels, mask_pixels, merge_coverage, through_selection
 from .pixels import PixelLayout, from_raw, to_raw
@@ -75,7 +76,7 @@ def read_source(source: Source) -> Any:
     return to_raw(source.layout, bytes(data), region.width, region.height)
 
 
-def convert_layers(layout: PixelLayout, layers: JobLayers) -> ConvertedLayers:
+def convert_layers(layout: PixelLayout, layers: HostLayers) -> ConvertedLayers:
     """Raises ``BackendFailed`` when the backend sent layers the drawable cannot take."""
     try:
         return ConvertedLayers(
