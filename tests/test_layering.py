@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-# (folder that holds the package, package): the Krita plug-in lives in Krita's pykrita layout.
-PACKAGES = (("", "ldl_backend"), ("", "ldl_client"), ("", "ui"), ("plugin/krita", "ldl_krita"))
+# (folder that holds the package, package): the Krita plug-in lives in Krita's pykrita layout, the GIMP plug-in's
+# helpers in its plug-in folder.
+PACKAGES = (
+    ("", "ldl_backend"),
+    ("", "ldl_client"),
+    ("", "ui"),
+    ("plugin/krita", "ldl_krita"),
+    ("plugin/gimp/ldl_upscale", "ldl_gimp"),
+)
+PLUGINS = ("ldl_krita", "ldl_gimp")
 
 # The backend's layers, lowest first: a module may import its own layer and those below, never one above. The
 # package itself, errors, paths, storage and lazy_exports sit under all of them.
@@ -56,23 +64,32 @@ def _layer_rules() -> list[Rule]:
 RULES = (
     Rule(
         ("ldl_client",),
-        ("ldl_backend", "ui", "ldl_krita"),
+        ("ldl_backend", "ui", *PLUGINS),
         "ldl_client is the standard-library-only contract that the server and every front end import",
     ),
     *_layer_rules(),
     Rule(
-        ("ldl_backend", "ldl_client", "ui", "ldl_krita"),
+        ("ldl_backend", "ldl_client", "ui", *PLUGINS),
         ("ldl_backend.commands",),
         "the commands are the command line's; shared code belongs in the layer it serves",
         exempt=("ldl_backend.cli", "ldl_backend.commands"),
     ),
     Rule(
-        ("ui", "ldl_krita"),
+        ("ui", *PLUGINS),
         _MODEL_STACK,
         "front ends reach models and jobs through ldl_client (local mask maths and image files are allowed)",
     ),
-    Rule(("ldl_krita",), ("ldl_backend", "ui"), "the plug-in runs in Krita's Python: ldl_client and the stdlib only"),
-    Rule(("ldl_backend",), ("ui", "ldl_krita"), "the backend knows nothing about its front ends"),
+    Rule(
+        ("ldl_krita",),
+        ("ldl_backend", "ui", "ldl_gimp"),
+        "the plug-in runs in Krita's Python: ldl_client and the stdlib",
+    ),
+    Rule(
+        ("ldl_gimp",),
+        ("ldl_backend", "ui", "ldl_krita"),
+        "the plug-in runs in GIMP's Python: ldl_client and the stdlib",
+    ),
+    Rule(("ldl_backend",), ("ui", *PLUGINS), "the backend knows nothing about its front ends"),
 )
 
 
@@ -217,6 +234,7 @@ def test_the_checker_sees_the_tree() -> None:
     edges = {(edge.importer, edge.imported) for edge in import_edges(REPOSITORY)}
     assert ("ldl_backend.cli", "ldl_backend.commands.upscale") in edges
     assert any(importer.startswith("ldl_krita.") and imported == "ldl_client" for importer, imported in edges)
+    assert any(importer.startswith("ldl_gimp.") and imported.startswith("ldl_client") for importer, imported in edges)
     assert any(importer.startswith("ldl_client.") for importer, _ in edges)
     assert len(edges) > 300
 
