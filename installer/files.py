@@ -66,3 +66,18 @@ def replace_folder(staged: Path, target: Path) -> None:
 
 def _choose(option: str) -> str:
     return f"choose another folder with {option}, or fix the folder's permissions"
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """Both folders hold the same files with the same contents and permission bits (caches ignored)."""
+    return _listing(a) == _listing(b)
+
+
+def _listing(folder: Path) -> dict[str, tuple[bytes, int]] | None:
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mode & 0o777)
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }

@@ -43,3 +43,53 @@ def enable_plugin(text: str, plugin: str) -> str:
 
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
+
+
+def plugin_value(text: str, plugin: str) -> str | None:
+    """The value of ``enable_<plugin>`` in ``[python]`` (the last one when repeated), or None when there is none."""
+    key = f"enable_{plugin}"
+    value = None
+    for line in _group_lines(text.splitlines()):
+        name, equals, rest = line.partition("=")
+        if equals and name.strip() == key:
+            value = rest.strip()
+    return value
+
+
+def has_group(text: str) -> bool:
+    return any(line.strip() == f"[{SECTION}]" for line in text.splitlines())
+
+
+def disable_plugin(text: str, plugin: str, previous: str | None, remove_group: bool) -> str:
+    """Undo ``enable_plugin``: ``enable_<plugin>`` goes back to ``previous`` (None: the line is removed), and when
+    ``remove_group`` the ``[python]`` group goes too if nothing else is left in it (with the blank line
+    ``enable_plugin`` put before it). Every other line stays as it is."""
+    key = f"enable_{plugin}"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"[{SECTION}]"), None)
+    if start is None:
+        return text
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    kept = lines[: start + 1]
+    for line in lines[start + 1 : end]:
+        name, equals, _value = line.partition("=")
+        if equals and name.strip() == key:
+            if previous is not None:
+                kept.append(f"{key}={previous}{_ending(line)}")
+            continue
+        kept.append(line)
+    body = kept[start + 1 :]
+    if remove_group and not any(line.strip() for line in body):
+        before = lines[:start]
+        if end == len(lines) and before and not before[-1].strip():
+            before = before[:-1]  # the blank line enable_plugin wrote before a group it added at the end
+        return "".join(before + lines[end:])
+    return "".join(kept + lines[end:])
+
+
+def _group_lines(lines: list[str]) -> list[str]:
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"[{SECTION}]"), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    return lines[start + 1 : end]

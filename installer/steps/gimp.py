@@ -26,7 +26,7 @@ from pathlib import Path
 from ldl_client.backend_record import BackendRecord
 
 from ..errors import InstallError
-from ..files import replace_folder, writable_folder
+from ..files import replace_folder, same_tree, writable_folder
 from ..plugin_package import REPO_ROOT, assemble_package, default_client_source
 
 PLUGIN_NAME = "ldl_upscale"
@@ -39,6 +39,7 @@ class GimpInstall:
     folder: Path  # PLUG_INS/ldl_upscale
     script: Path  # the executable GIMP starts
     record: BackendRecord
+    changed: bool = True  # the plug-in's files were (re)written; False: they were already these
 
 
 def install_gimp_plugin(
@@ -63,11 +64,22 @@ def install_gimp_plugin(
         # The checkout's mode does not count (a zip download or a Windows checkout loses it): GIMP on Unix only
         # starts a plug-in file it may execute.
         (folder / script_name).chmod(EXECUTABLE)
-        replace_folder(folder, plug_ins / PLUGIN_NAME)
+        changed = not same_tree(folder, plug_ins / PLUGIN_NAME)
+        if changed:
+            replace_folder(folder, plug_ins / PLUGIN_NAME)
     except OSError as e:
         raise InstallError(
             f"cannot install the GIMP plug-in into {plug_ins}: {e}", "check the folder's permissions and free space"
         ) from e
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return GimpInstall(plug_ins / PLUGIN_NAME, plug_ins / PLUGIN_NAME / script_name, record)
+    return GimpInstall(plug_ins / PLUGIN_NAME, plug_ins / PLUGIN_NAME / script_name, record, changed)
+
+
+def gimp_plugin_is_current(plug_ins: Path, record: BackendRecord) -> bool:
+    """The plug-in in ``plug_ins`` is already what ``install_gimp_plugin`` would write (for ``--dry-run``)."""
+    with tempfile.TemporaryDirectory(prefix="ldl-plan-") as scratch:
+        folder = Path(scratch) / PLUGIN_NAME
+        assemble_package(REPO_ROOT / "plugin" / "gimp" / PLUGIN_NAME, folder, default_client_source(), record)
+        (folder / f"{PLUGIN_NAME}.py").chmod(EXECUTABLE)
+        return same_tree(folder, plug_ins / PLUGIN_NAME)

@@ -9,7 +9,8 @@ Result in ``PYKRITA``::
         backend.json        {"python": ..., "ldl_studio_home": ... or null}
 
 The package is assembled in a temporary folder beside it and swapped in with renames, so an older copy is replaced
-whole and an interrupted run leaves the previous one working. Running the step twice gives the same files.
+whole and an interrupted run leaves the previous one working. Running the step twice gives the same files, and a
+plug-in that is already these files is not written again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from ldl_client.backend_record import BackendRecord
 
 from ..errors import InstallError
-from ..files import replace_folder, writable_folder, write_atomically
+from ..files import replace_folder, same_tree, writable_folder, write_atomically
 from ..kritarc import enable_plugin
 from ..plugin_package import REPO_ROOT, assemble_package, default_client_source
 
@@ -36,6 +37,7 @@ class KritaInstall:
     kritarc: Path
     kritarc_changed: bool
     record: BackendRecord
+    changed: bool = True  # the plug-in's files were (re)written; False: they were already these
 
 
 def install_krita_plugin(
@@ -59,16 +61,23 @@ def install_krita_plugin(
         package = staging / PLUGIN_NAME
         assemble_package(package_source, package, client, record)
         shutil.copy2(desktop_source, staging / desktop_source.name)
-        replace_folder(package, pykrita / PLUGIN_NAME)
-        (staging / desktop_source.name).replace(pykrita / desktop_source.name)
+        desktop = pykrita / desktop_source.name
+        changed = not (
+            same_tree(package, pykrita / PLUGIN_NAME)
+            and desktop.is_file()
+            and desktop.read_bytes() == desktop_source.read_bytes()
+        )
+        if changed:
+            replace_folder(package, pykrita / PLUGIN_NAME)
+            (staging / desktop_source.name).replace(desktop)
     except OSError as e:
         raise InstallError(
             f"cannot install the Krita plugin into {pykrita}: {e}", "check the folder's permissions and free space"
         ) from e
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    changed = _enable(kritarc)
-    return KritaInstall(pykrita / PLUGIN_NAME, pykrita / desktop_source.name, kritarc, changed, record)
+    enabled = _enable(kritarc)
+    return KritaInstall(pykrita / PLUGIN_NAME, pykrita / desktop_source.name, kritarc, enabled, record, changed)
 
 
 def _enable(kritarc: Path) -> bool:
@@ -86,3 +95,17 @@ def _enable(kritarc: Path) -> bool:
     except OSError as e:
         raise InstallError(f"cannot write {kritarc}: {e.strerror or e}", "check the file's permissions") from e
     return True
+
+
+def krita_plugin_is_current(pykrita: Path, record: BackendRecord) -> bool:
+    """The plug-in in ``pykrita`` is already what ``install_krita_plugin`` would write (assembled in the system's
+    temporary folder, so nothing in ``pykrita`` is touched: for ``--dry-run``)."""
+    plugin_source = REPO_ROOT / "plugin" / "krita"
+    desktop = pykrita / f"{PLUGIN_NAME}.desktop"
+    source_desktop = plugin_source / desktop.name
+    if not (desktop.is_file() and source_desktop.is_file() and desktop.read_bytes() == source_desktop.read_bytes()):
+        return False
+    with tempfile.TemporaryDirectory(prefix="ldl-plan-") as scratch:
+        package = Path(scratch) / PLUGIN_NAME
+        assemble_package(plugin_source / PLUGIN_NAME, package, default_client_source(), record)
+        return same_tree(package, pykrita / PLUGIN_NAME)

@@ -216,10 +216,12 @@ class GimpRun:
 
 
 def install_plugin(workspace: Workspace) -> None:
-    """``install.py --gimp`` as a user runs it, by this venv's Python, into the workspace's profile. It records this
-    Python (a path GIMP in a chroot cannot run; the backend already runs) and the backend's home as GIMP sees it."""
-    command = [sys.executable, str(REPO / "installer" / "install.py"), "--gimp"]
+    """``install.py --gimp --python`` as a developer runs it, by this venv's Python, into the workspace's profile.
+    It records this Python (a path GIMP in a chroot cannot run; the backend already runs) and the backend's home as
+    GIMP sees it."""
+    command = [sys.executable, str(REPO / "installer" / "install.py"), "--gimp", "--python", sys.executable]
     command += ["--gimp-dir", str(workspace.host.outside(workspace.plug_ins))]
+    command += ["--prefix", str(workspace.outside / "installer")]  # the manifest, not in the user's data folder
     environment = {**os.environ, "LDL_STUDIO_HOME": str(workspace.ldl_home)}
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"

@@ -128,8 +128,9 @@ def fresh_environment(tmp_path: Path) -> dict[str, str]:
 
 
 def run_installer(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    # --python: this venv is the backend's environment, so no private environment is made (tests/installer does that).
     return subprocess.run(
-        [sys.executable, str(INSTALL_SCRIPT), *args],
+        [sys.executable, str(INSTALL_SCRIPT), "--python", sys.executable, *args],
         env=environment,
         capture_output=True,
         text=True,
@@ -144,7 +145,7 @@ def test_the_command_installs_into_gimps_folder_and_a_second_run_changes_nothing
     assert first.returncode == 0, first.stderr
     assert "warning" not in first.stderr  # this interpreter has ldl_backend
     folder = tmp_path / "config" / "GIMP" / "3.0" / "plug-ins" / "ldl_upscale"
-    assert f"GIMP plug-in installed in {folder}\n" in first.stdout
+    assert f"[gimp] installed the GIMP plug-in in {folder}\n" in first.stdout
     assert "Restart GIMP to load it: Filters › Enhance › Upscale with LDL…" in first.stdout
     assert "Krita" not in first.stdout
     for source in REAL_PLUGIN.rglob("*.py"):

@@ -50,8 +50,9 @@ def fresh_environment(tmp_path: Path) -> dict[str, str]:
 
 
 def run_installer(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    # --python: this venv is the backend's environment, so no private environment is made (tests/installer does that).
     return subprocess.run(
-        [sys.executable, str(INSTALL_SCRIPT), "--krita", *args],
+        [sys.executable, str(INSTALL_SCRIPT), "--krita", "--python", sys.executable, *args],
         env=environment,
         capture_output=True,
         text=True,
@@ -92,6 +93,7 @@ def test_installs_into_a_fresh_profile_and_a_second_run_changes_nothing(tmp_path
     second = run_installer(environment)
     assert second.returncode == 0, second.stderr
     assert "already enabled" in second.stdout
+    assert "Nothing changed" in second.stdout
     assert tree(tmp_path) == before
 
 
@@ -190,14 +192,17 @@ def test_options_choose_both_folders(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "k" / "ldl_krita" / "backend.json").is_file()
     assert (tmp_path / "c" / "kritarc").read_text() == "[python]\nenable_ldl_krita=true\n"
-    assert not (tmp_path / "data").exists() and not (tmp_path / "config").exists()
+    # Only the install manifest goes into the data folder.
+    assert [p.name for p in (tmp_path / "data").rglob("*") if p.is_file()] == ["install-manifest.json"]
+    assert not (tmp_path / "config").exists()
 
 
-def test_nothing_chosen_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        install.main([])
-    assert caught.value.code == 2
-    assert "--krita" in capsys.readouterr().err
+def test_contradicting_options_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for arguments in (["--purge"], ["--uninstall", "--krita"], ["--uninstall", "--python", "/p"]):
+        with pytest.raises(SystemExit) as caught:
+            install.main(arguments)
+        assert caught.value.code == 2
+        assert "--uninstall" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -128,8 +128,10 @@ def install_runner(profile: Profile) -> None:
 
 
 def install_plugin(profile: Profile) -> None:
-    command = [sys.executable, str(REPO / "installer" / "install.py"), "--krita"]
+    # --python: this venv is the backend's environment (no private one is made); the manifest goes beside the profile.
+    command = [sys.executable, str(REPO / "installer" / "install.py"), "--krita", "--python", sys.executable]
     command += ["--krita-dir", str(profile.pykrita), "--config-dir", str(profile.config)]
+    command += ["--prefix", str(profile.root / "installer")]
     done = subprocess.run(command, env=profile.environment(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
     kritarc = configparser.ConfigParser(interpolation=None, strict=False)
