@@ -87,6 +87,20 @@ def disable_plugin(text: str, plugin: str, previous: str | None, remove_group: b
     return "".join(kept + lines[end:])
 
 
+def remove_group(text: str, group: str) -> str:
+    """``text`` without the group ``[group]`` (its header and entries; the blank lines before the next group stay)."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"[{group}]"), None)
+    if start is None:
+        return text
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    before = lines[:start]
+    if end == len(lines):
+        while before and not before[-1].strip():
+            before.pop()
+    return "".join(before + lines[end:])
+
+
 def _group_lines(lines: list[str]) -> list[str]:
     start = next((i for i, line in enumerate(lines) if line.strip() == f"[{SECTION}]"), None)
     if start is None:

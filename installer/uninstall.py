@@ -14,18 +14,21 @@ import shutil
 from pathlib import Path
 
 from .files import write_atomically
-from .kritarc import disable_plugin
-from .locations import UserLocations
+from .kritarc import disable_plugin, remove_group
+from .locations import UserLocations, gimp_locations, krita_locations
 from .manifest import MANIFEST_NAME, KritarcEdit, Manifest, load_manifest, matches
 from .report import Report
 
 STEP = "uninstall"
 HOME_SUBFOLDERS = ("models", "assets", "config", "cache", "logs", "run")  # what the backend keeps in LDL_STUDIO_HOME
+KRITA_SETTINGS_GROUP = "ldl_krita"  # the Krita plug-in's settings in kritarc (extension.SETTINGS_GROUP)
+GIMP_RATES_FILE = "ldl-studio-rates.json"  # the GIMP plug-in's learned speeds, in GIMP's user folder
 
 
 def uninstall(prefix: Path, purge: bool, locations: UserLocations, home: str | None, report: Report) -> None:
     manifest_path = prefix / MANIFEST_NAME
     manifest = load_manifest(manifest_path)
+    kritarc = Path(manifest.kritarc.path) if manifest and manifest.kritarc else krita_locations().kritarc
     if manifest is None:
         report.same(STEP, f"nothing to uninstall: there is no {manifest_path}")
     else:
@@ -37,6 +40,7 @@ def uninstall(prefix: Path, purge: bool, locations: UserLocations, home: str | N
                 if not report.dry_run:
                     shutil.rmtree(target)
                 report.changed("purge", f"{'remove' if report.dry_run else 'removed'} {target} (models, settings)")
+        _purge_host_settings(kritarc, gimp_locations().directory / GIMP_RATES_FILE, report)
     else:
         report.same(STEP, "your models and settings are kept (--purge removes them too)")
 
@@ -107,3 +111,19 @@ def _restore_kritarc(edit: KritarcEdit, report: Report) -> None:
         return
     write_atomically(path, after.encode("utf-8", "surrogateescape"))
     report.changed(STEP, f"{what} {path}")
+
+
+def _purge_host_settings(kritarc: Path, rates: Path, report: Report) -> None:
+    """The plug-ins' own settings: the Krita plug-in's group in kritarc, the GIMP plug-in's learned speeds."""
+    verb = "remove" if report.dry_run else "removed"
+    if kritarc.is_file():
+        text = kritarc.read_bytes().decode("utf-8", "surrogateescape")
+        after = remove_group(text, KRITA_SETTINGS_GROUP)
+        if after != text:
+            if not report.dry_run:
+                write_atomically(kritarc, after.encode("utf-8", "surrogateescape"))
+            report.changed("purge", f"{verb} the [{KRITA_SETTINGS_GROUP}] settings from {kritarc}")
+    if rates.is_file():
+        if not report.dry_run:
+            rates.unlink()
+        report.changed("purge", f"{verb} {rates}")

@@ -56,6 +56,7 @@ def install_krita_plugin(
         if not needed.is_file():
             raise InstallError(f"{needed} is missing", "run the installer from a complete LDL Studio checkout")
     writable_folder(pykrita, "Krita plugin folder", "--krita-dir")
+    existed = (pykrita / PLUGIN_NAME).exists()
     staging = Path(tempfile.mkdtemp(prefix=f".{PLUGIN_NAME}-new-", dir=pykrita))
     try:
         package = staging / PLUGIN_NAME
@@ -76,7 +77,13 @@ def install_krita_plugin(
         ) from e
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    enabled = _enable(kritarc)
+    try:
+        enabled = _enable(kritarc)
+    except InstallError:
+        if not existed:  # undo the copy this run made: a plug-in Krita does not enable is of no use
+            shutil.rmtree(pykrita / PLUGIN_NAME, ignore_errors=True)
+            (pykrita / desktop_source.name).unlink(missing_ok=True)
+        raise
     return KritaInstall(pykrita / PLUGIN_NAME, pykrita / desktop_source.name, kritarc, enabled, record, changed)
 
 

@@ -101,6 +101,7 @@ def test_everything_lands_in_place_a_second_run_changes_nothing_and_uninstall_re
 def test_changed_files_are_kept_and_purge_removes_models_and_settings(tmp_path: Path, build_wheelhouse: Path) -> None:
     environment = fresh_environment(tmp_path)
     home, data = Path(environment["HOME"]), Path(environment["XDG_DATA_HOME"])
+    config = Path(environment["XDG_CONFIG_HOME"])
     prefix = tmp_path / "prefix"
     existing_environment(prefix / "venv")
     done = run_installer(environment, "--app", *offline(build_wheelhouse, prefix))
@@ -113,6 +114,11 @@ def test_changed_files_are_kept_and_purge_removes_models_and_settings(tmp_path: 
     settings = Path(environment["XDG_CONFIG_HOME"]) / "ldl-studio" / "app.json"
     settings.parent.mkdir(parents=True)
     settings.write_text("{}")
+    # The plug-ins' own settings: the Krita plug-in's group in kritarc, the GIMP plug-in's learned speeds.
+    (config / "kritarc").write_text("[General]\nx=1\n\n[ldl_krita]\nmodel=realesrgan-x4plus\n")
+    rates = config / "GIMP" / "3.0" / "ldl-studio-rates.json"
+    rates.parent.mkdir(parents=True)
+    rates.write_text("{}")
 
     done = run_installer(environment, "--uninstall", "--prefix", str(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -120,10 +126,12 @@ def test_changed_files_are_kept_and_purge_removes_models_and_settings(tmp_path: 
     assert entry.is_file() and "Terminal=true" in entry.read_text()
     assert not (home / ".local" / "bin" / "ldl").exists() and not (models / "realesrgan-x4plus.safetensors").exists()
     assert (models / "mine.safetensors").read_bytes() == b"weights" and settings.is_file()
+    assert "[ldl_krita]" in (config / "kritarc").read_text() and rates.is_file()
 
     done = run_installer(environment, "--uninstall", "--purge", "--prefix", str(prefix))
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (data / "ldl-studio").exists() and not settings.parent.exists()
+    assert (config / "kritarc").read_text() == "[General]\nx=1\n" and not rates.exists()
     assert entry.is_file()  # purge takes models and settings, not a file the user changed
 
 

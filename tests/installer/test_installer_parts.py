@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from installer.kritarc import disable_plugin, enable_plugin, has_group, plugin_value
+from installer.errors import InstallError
+from installer.kritarc import disable_plugin, enable_plugin, has_group, plugin_value, remove_group
 from installer.launchers import desktop_entry, icon_svg, info_plist, mac_start_script, windows_shortcut_script
 from installer.locations import user_locations
 from installer.pip_sources import PipSources
+from installer.steps.krita import install_krita_plugin
 from installer.steps.model import png_size, tiny_png
 from installer.torch_choice import CPU_INDEX, Gpu, InstalledTorch, choose_torch, fits, parse_nvidia_smi
+from ldl_client.backend_record import BackendRecord
 
 NVIDIA_SMI = """\
 +-----------------------------------------------------------------------------------------+
@@ -170,3 +173,18 @@ def test_the_check_image_is_a_png() -> None:
     with Image.open(io.BytesIO(tiny_png(8))) as image:
         image.load()
         assert image.mode == "RGB" and image.getpixel((7, 7)) == (223, 223, 128)
+
+
+def test_purge_takes_the_plugins_settings_group_and_nothing_else() -> None:
+    text = "[General]\nx=1\n\n[ldl_krita]\nmodel=a\n\n[python]\nenable_other=true\n"
+    assert remove_group(text, "ldl_krita") == "[General]\nx=1\n\n[python]\nenable_other=true\n"
+    assert remove_group("[General]\nx=1\n\n[ldl_krita]\nmodel=a\n", "ldl_krita") == "[General]\nx=1\n"
+    assert remove_group("[General]\nx=1\n", "ldl_krita") == "[General]\nx=1\n"
+
+
+def test_a_kritarc_that_cannot_be_written_undoes_the_plugin_copy(tmp_path: Path) -> None:
+    kritarc = tmp_path / "config" / "kritarc"
+    kritarc.mkdir(parents=True)  # a folder where the file should be: it cannot be read or written
+    with pytest.raises(InstallError, match="cannot read"):
+        install_krita_plugin(tmp_path / "pykrita", kritarc, BackendRecord("/p", None))
+    assert list((tmp_path / "pykrita").iterdir()) == []
