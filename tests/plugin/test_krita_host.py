@@ -47,6 +47,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def _path_without_venv(path: str) -> str:
+    """PATH less an activated venv's bin folder: Krita's embedded Python finds its home through the ``python3`` on
+    PATH, and the venv's (no system site-packages, so no PyQt5) leaves Krita's scripting without ``krita``."""
+    venvs = {Path(sys.prefix) / "bin"} if sys.prefix != sys.base_prefix else set()
+    if os.environ.get("VIRTUAL_ENV"):
+        venvs.add(Path(os.environ["VIRTUAL_ENV"]) / "bin")
+    return os.pathsep.join(entry for entry in path.split(os.pathsep) if entry and Path(entry) not in venvs)
+
+
 @dataclass(frozen=True)
 class Profile:
     """A fresh HOME with its own XDG folders: no autosave to recover, no settings from an earlier run."""
@@ -86,6 +95,7 @@ class Profile:
         }
         return {
             **kept,
+            "PATH": _path_without_venv(os.environ.get("PATH", "")),
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.config),
             "XDG_DATA_HOME": str(self.data),
