@@ -36,6 +36,7 @@ from .host_layers import LayerNames, group_index, next_layer_names
 from .layer_job import HostLayers, JobEnded, JobStopped, upscale_for_host
 from .layers import IMAGE_LAYERS, LAYER_NAMES, LayerName
 from .locations import Locations, default_locations, runtime_dir
+from .model_choice import availability_text, model_order, preferred_model
 from .options import (
     DEFAULT_MODEL,
     DEFAULT_REFERENCE,
@@ -53,7 +54,7 @@ from .options import (
     SubmitOptions,
 )
 from .raw_image import RawHeader, RawImage
-from .records import Health, JobError, JobInfo, JobState, ModelInfo, Progress
+from .records import Availability, Health, JobError, JobInfo, JobState, ModelInfo, Progress
 from .transport import Transport
 from .version import API_VERSION
 
@@ -70,6 +71,7 @@ __all__ = [
     "MIN_TILE",
     "PRECISIONS",
     "AlphaMode",
+    "Availability",
     "BackendRecord",
     "BackendRecordError",
     "Client",
@@ -103,6 +105,7 @@ __all__ = [
     "Transport",
     "UnsupportedImageError",
     "WaitTimeoutError",
+    "availability_text",
     "connect",
     "connect_settings",
     "default_locations",
@@ -113,8 +116,10 @@ __all__ = [
     "group_index",
     "learn",
     "load_rates",
+    "model_order",
     "model_passes",
     "next_layer_names",
+    "preferred_model",
     "read_backend_record",
     "read_discovery_file",
     "remove_discovery_file",

@@ -6,6 +6,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Callable, Generator, Iterable, Iterator
+from pathlib import Path
 from typing import Literal, overload
 
 from .content_type import sniff_content_type
@@ -13,9 +14,10 @@ from .discovery import ServerEndpoint
 from .errors import ClientError, ConnectionFailed, ProtocolError, WaitTimeoutError
 from .event_stream import parse_events
 from .layers import LAYER_NAMES, LayerName
+from .model_upload import model_upload
 from .options import SubmitOptions
 from .raw_image import RawImage
-from .records import Health, JobInfo, ModelInfo, parse_health, parse_job, parse_jobs, parse_models
+from .records import Health, JobInfo, ModelInfo, parse_health, parse_job, parse_jobs, parse_model, parse_models
 from .transport import Transport
 
 LAYER_FORMATS: tuple[str, ...] = ("png", "tiff", "raw")
@@ -44,6 +46,17 @@ class Client:
 
     def models(self) -> list[ModelInfo]:
         return parse_models(self._transport.request("GET", "/models").json())
+
+    def import_model(self, path: Path, name: str | None = None) -> ModelInfo:
+        """Add the model file at ``path`` (``.pth``, ``.safetensors``, or an ncnn ``.param`` with its ``.bin``
+        beside it) to the backend's catalog under ``name`` (default: from the file's name) and return its entry,
+        ready to select. The backend checks it as ``ldl models import`` does: ``ServerError`` (with the reason and a
+        hint) for a file that is not a model it can use or a name that is taken; ``ClientError`` when the file
+        cannot be read here."""
+        upload = model_upload(path, name)
+        headers = {"Content-Type": upload.content_type}
+        answer = self._transport.request("POST", f"/models/import?{upload.query()}", body=upload.body, headers=headers)
+        return parse_model(answer.json())
 
     def submit(self, image: bytes | bytearray | memoryview | RawImage, options: SubmitOptions) -> JobInfo:
         """Queue an upscale of ``image``: PNG/TIFF/JPEG/WebP file bytes (the type is read from the first bytes;

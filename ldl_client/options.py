@@ -22,6 +22,16 @@ MODEL_ID_RULE = "1–64 lower-case letters, digits, '.', '_', '+' or '-', starti
 _MODEL_ID = re.compile(MODEL_ID_PATTERN)
 DEFAULT_MODEL = "realesrgan-x4plus"
 
+
+def model_name_from_file(file_name: str) -> str:
+    """The catalog id a model file is imported under by default: its stem, lower-cased, spaces as ``-``, other
+    characters the id rule refuses dropped (``Net G RealESRGAN+LDL.pth`` → ``net-g-realesrgan+ldl``)."""
+    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0] if "." in file_name else file_name
+    stem = stem.lower().replace(" ", "-")
+    name = "".join(c for c in stem if (c.isascii() and c.isalnum()) or c in "._+-").lstrip("._+-")
+    return name[:64] or "imported-model"
+
+
 # The device forms a job takes; which of them a machine has is ``Client.health().devices``.
 DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
 DEVICE_PATTERN = r"auto|cpu|mps|cuda(?::(?:0|[1-9][0-9]?))?"

@@ -118,10 +118,26 @@ class Health:
         }
 
 
+class Availability(str, enum.Enum):
+    """Whether a catalog model can run now, and if not, how the user gets it."""
+
+    READY = "ready"  # installed
+    PACKAGED = "packaged"  # shipped in an installed Python package, converted on the first job (no download)
+    DOWNLOAD = "download"  # `ldl models fetch NAME` downloads it and checks its sha256; the server never downloads
+    MANUAL = "manual"  # downloaded by hand (``ModelInfo.note`` says from where), then imported
+
+    @property
+    def usable(self) -> bool:
+        """A job with this model runs without the user doing anything first."""
+        return self in (Availability.READY, Availability.PACKAGED)
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """A catalog entry. ``seconds_per_megapixel``: the server's prior for one model pass per output megapixel on a
-    two-core CPU (the time estimate starts there); None from an older server that does not say."""
+    two-core CPU (the time estimate starts there); None from an older server that does not say. ``availability``:
+    whether it runs now (None from an older server: then ``installed`` decides); ``note``: for the user, how it
+    becomes available (or that a packaged model is converted on first use)."""
 
     name: str
     architecture: str
@@ -130,6 +146,13 @@ class ModelInfo:
     role: str
     description: str
     seconds_per_megapixel: float | None = None
+    availability: Availability | None = None
+    note: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """A job with this model runs now (the server would accept it)."""
+        return self.availability.usable if self.availability is not None else self.installed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -140,6 +163,8 @@ class ModelInfo:
             "role": self.role,
             "description": self.description,
             "seconds_per_megapixel": self.seconds_per_megapixel,
+            "availability": None if self.availability is None else self.availability.value,
+            "note": self.note,
         }
 
 
@@ -247,22 +272,31 @@ def parse_models(value: object) -> list[ModelInfo]:
     models = mapping(value, "model list").get("models")
     if not isinstance(models, list):
         raise ProtocolError("the server's model list has no 'models' array", _UPGRADE_HINT)
-    parsed: list[ModelInfo] = []
-    for item in models:
-        data = mapping(item, "model")
-        parsed.append(
-            ModelInfo(
-                name=_field(data, "name", str, "model"),
-                architecture=_field(data, "architecture", str, "model"),
-                scale=_field(data, "scale", int, "model"),
-                installed=_field(data, "installed", bool, "model"),
-                # Descriptive text only: a missing one must not make the whole list unreadable.
-                role=str(data.get("role") or ""),
-                description=str(data.get("description") or ""),
-                seconds_per_megapixel=_prior(data),
-            )
-        )
-    return parsed
+    return [parse_model(item) for item in models]
+
+
+def parse_model(value: object) -> ModelInfo:
+    data = mapping(value, "model")
+    return ModelInfo(
+        name=_field(data, "name", str, "model"),
+        architecture=_field(data, "architecture", str, "model"),
+        scale=_field(data, "scale", int, "model"),
+        installed=_field(data, "installed", bool, "model"),
+        # Descriptive text only: a missing one must not make the whole list unreadable.
+        role=str(data.get("role") or ""),
+        description=str(data.get("description") or ""),
+        seconds_per_megapixel=_prior(data),
+        availability=_availability(data),
+        note=str(data.get("note") or ""),
+    )
+
+
+def _availability(data: Mapping[str, Any]) -> Availability | None:
+    # Absent from an older server, unknown from a newer one: either way ``installed`` decides.
+    try:
+        return Availability(data.get("availability"))
+    except ValueError:
+        return None
 
 
 def _prior(data: Mapping[str, Any]) -> float | None:

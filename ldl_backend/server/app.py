@@ -52,6 +52,7 @@ def create_app(context: ServerContext, *, port: int, token: str) -> Starlette:
     table = [
         Route("/health", guarded(routes.health), methods=["GET"]),
         Route("/models", guarded(routes.models), methods=["GET"]),
+        Route("/models/import", guarded(routes.import_model), methods=["POST"]),
         Route("/openapi.json", guarded(routes.openapi), methods=["GET"]),
         Route("/jobs", guarded(routes.list_jobs), methods=["GET"]),
         Route("/jobs", guarded(routes.submit), methods=["POST"]),

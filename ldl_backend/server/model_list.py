@@ -18,4 +18,6 @@ def model_info(status: ModelStatus) -> ModelInfo:
         description=entry.description,
         # The architecture's prior; the clients' estimates learn this machine's own rate from finished jobs.
         seconds_per_megapixel=architecture_spec(entry.architecture).prior_seconds_per_megapixel,
+        availability=status.availability,
+        note=status.note,
     )

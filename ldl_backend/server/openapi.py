@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ldl_client.layers import LAYER_NAMES
+from ldl_client.model_upload import MODEL_FILE_TYPE, NCNN_ZIP_TYPE
 from ldl_client.options import (
     DEFAULT_MODEL,
     DEFAULT_REFERENCE,
@@ -86,6 +87,23 @@ def openapi_document(version: str) -> dict[str, Any]:
         "paths": {
             "/health": {"get": {"responses": {"200": _json({"$ref": "#/components/schemas/Health"}), **_errors()}}},
             "/models": {"get": {"responses": {"200": _json({"type": "object"}), **_errors()}}},
+            "/models/import": {
+                "post": {
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": f"^{MODEL_ID_PATTERN}$"},
+                        },
+                        {"name": "filename", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {kind: binary for kind in (MODEL_FILE_TYPE, NCNN_ZIP_TYPE)},
+                    },
+                    "responses": {"201": _json({"type": "object"}), **_errors(400, 409, 413, 415, 422)},
+                }
+            },
             "/openapi.json": {"get": {"responses": {"200": _json({"type": "object"}), **_errors()}}},
             "/jobs": {
                 "get": {"responses": {"200": _json({"type": "object"}), **_errors()}},

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ldl_backend.errors import LdlError
-from ldl_backend.server import layer_files, reblend, submission
+from ldl_backend.server import layer_files, model_import, reblend, submission
 from ldl_backend.server.context import ServerContext
 from ldl_backend.server.errors import ApiError, bad_request, conflict, not_found, status_of
 from ldl_backend.server.jobs import Job
@@ -101,6 +101,22 @@ class Routes:
         statuses = await run_in_threadpool(self._context.models.list)
         return JSONResponse({"models": [model_info(status).to_json() for status in statuses]})
 
+    async def import_model(self, request: Request) -> Response:
+        """A model file uploaded from a front end's "Add model file…": 201 with its catalog entry."""
+        query = self._no_query(request, ("name", "filename"))
+        body = await request.body()
+        context = self._context
+        status = await run_in_threadpool(
+            model_import.import_upload,
+            context.models,
+            body,
+            submission.media_type(request.headers.get("content-type")),
+            query,
+            context.cache.scratch,
+            context.config.max_body,
+        )
+        return JSONResponse(model_info(status).to_json(), 201)
+
     async def openapi(self, request: Request) -> Response:
         self._no_query(request)
         return JSONResponse(openapi_document(self._context.version))
@@ -111,10 +127,8 @@ class Routes:
         submission.check_device(options.device, await run_in_threadpool(context.devices.get))
         self._check_capacity()
         status = await run_in_threadpool(context.models.status, options.model)
-        if not (status.installed or status.available_offline):
-            raise ApiError(
-                404, "unknown_model", f"model {options.model!r} is not installed", "install it with `ldl models`"
-            )
+        if not status.availability.usable:
+            raise ApiError(404, "unknown_model", f"model {options.model!r} is not installed", status.note)
         body = await request.body()
         image = await run_in_threadpool(
             submission.decode_body,

@@ -5,38 +5,102 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+import torch
 from ldl_krita.dialog import UpscaleDialog
-from ldl_krita.errors import Cancelled
+from ldl_krita.errors import Cancelled, PluginError
 from ldl_krita.job import describe_progress
-from ldl_krita.qt import QtWidgets
+from ldl_krita.qt import QStandardItemModel, Qt, QtWidgets
 from ldl_krita.task import ProgressRunner
 from ldl_krita.upscale import UpscaleRequest
 from pytestqt.qtbot import QtBot
 
-from ldl_client import ModelInfo, Precision, ReferenceSource, SubmitOptions
+from ldl_backend.archs.rrdbnet import RRDBNet
+from ldl_client import DEFAULT_MODEL, Availability, Client, ModelInfo, Precision, ReferenceSource, SubmitOptions
+
+PACKAGED, READY, MANUAL = Availability.PACKAGED, Availability.READY, Availability.MANUAL
 
 MODELS = [
-    ModelInfo("realesrgan-x4plus", "RRDBNet", 4, False, "detail", "slow, best detail"),
-    ModelInfo("realesr-animevideov3", "SRVGGNetCompact", 4, True, "detail", "compact"),
-    ModelInfo("ldl-bicubic-rrdb-x2", "RRDBNet", 2, True, "detail", "x2"),
-    ModelInfo("realesrnet-x4plus", "RRDBNet", 4, True, "reference", "faithful"),
+    ModelInfo("realesrgan-x4plus", "RRDBNet", 4, False, "detail", "slow, best detail", None, PACKAGED, "converted"),
+    ModelInfo("realesr-animevideov3", "SRVGGNetCompact", 4, True, "detail", "compact", None, READY),
+    ModelInfo("ldl-bicubic-rrdb-x2", "RRDBNet", 2, True, "detail", "x2", None, READY),
+    ModelInfo("ldl-bicubic-swinir-x2", "SwinIR", 2, False, "detail", "x2", None, MANUAL, "download it by hand"),
+    ModelInfo("realesrnet-x4plus", "RRDBNet", 4, True, "reference", "faithful", None, READY),
 ]
 
 
-def test_defaults_give_the_catalogs_first_installed_model_at_its_own_scale(qtbot: QtBot) -> None:
+def _item_enabled(dialog: UpscaleDialog, name: str) -> bool:
+    items = dialog.model.model()
+    assert isinstance(items, QStandardItemModel)
+    item = items.item(dialog.model.findData(name))
+    assert item is not None
+    return item.isEnabled()
+
+
+def test_defaults_give_the_default_model_at_its_own_scale_before_its_first_conversion(qtbot: QtBot) -> None:
     dialog = UpscaleDialog(MODELS, ("cpu", "cuda:0"), (100, 50), False, {})
     qtbot.addWidget(dialog)
     assert dialog.request() == UpscaleRequest(
-        SubmitOptions(model="realesr-animevideov3", reference=ReferenceSource.parse("tta:8")), target="document"
+        SubmitOptions(model=DEFAULT_MODEL, reference=ReferenceSource.parse("tta:8")), target="document"
     )
+    assert dialog.model.itemData(0) == DEFAULT_MODEL and dialog.model_note.text() == "converted"
     assert [b.isEnabled() for b in dialog.targets.buttons()] == [True, False, False]
     assert dialog.reference.findData("model:realesrnet-x4plus") >= 0
     assert "100×50 → 400×200" in dialog.estimate.text()
     dialog.model.setCurrentIndex(dialog.model.findData("ldl-bicubic-rrdb-x2"))
     assert dialog.scale.value() == 2 and dialog.request().options.scale is None
     assert "100×50 → 200×100" in dialog.estimate.text()
+    assert not dialog.add_model.isVisible()  # no import callable given
+
+
+def test_a_model_that_cannot_run_is_greyed_out_with_how_to_get_it(qtbot: QtBot) -> None:
+    dialog = UpscaleDialog(MODELS, ("cpu",), (100, 50), False, {})
+    qtbot.addWidget(dialog)
+    manual = dialog.model.findData("ldl-bicubic-swinir-x2")
+    assert manual == dialog.model.count() - 1  # the ones that run come first
+    assert not _item_enabled(dialog, "ldl-bicubic-swinir-x2") and _item_enabled(dialog, DEFAULT_MODEL)
+    tip = dialog.model.itemData(manual, Qt.ItemDataRole.ToolTipRole)
+    assert "not installed: download it by hand" in tip
+    # A last request naming it (it was removed since) falls back to the default model.
+    last = UpscaleRequest(SubmitOptions(model="ldl-bicubic-swinir-x2"), target="document")
+    restored = UpscaleDialog(MODELS, ("cpu",), (100, 50), False, {}, last)
+    qtbot.addWidget(restored)
+    assert restored.request().options.model == DEFAULT_MODEL
+    restored.model.setCurrentIndex(manual)
+    with pytest.raises(PluginError, match="not installed"):
+        restored.request()
+
+
+def test_an_older_server_without_availability_gets_an_installed_model(qtbot: QtBot) -> None:
+    old = [replace(model, availability=None, note="") for model in MODELS]
+    dialog = UpscaleDialog(old, ("cpu",), (100, 50), False, {})
+    qtbot.addWidget(dialog)
+    assert dialog.request().options.model == "ldl-bicubic-rrdb-x2"  # the first installed one, by name
+
+
+def test_add_model_file_imports_through_the_backend_and_selects_it(
+    qtbot: QtBot, client: Client, tmp_path: Path, tiny_rrdbnet: RRDBNet
+) -> None:
+    dialog = UpscaleDialog(client.models(), ("cpu",), (100, 50), False, {}, import_model=client.import_model)
+    qtbot.addWidget(dialog)
+    assert dialog.add_model.isVisibleTo(dialog)
+    picked = tmp_path / "Krita Tiny RRDB.pth"
+    torch.save({"params_ema": tiny_rrdbnet.state_dict()}, picked)
+    dialog.add_model_file(picked)
+    qtbot.waitUntil(lambda: dialog.importing is None, timeout=60_000)
+    assert dialog.import_error is None
+    assert dialog.model.currentData() == "krita-tiny-rrdb"
+    assert dialog.request().options.model == "krita-tiny-rrdb" and dialog.scale.value() == 4
+    assert _item_enabled(dialog, "krita-tiny-rrdb")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a model")
+    dialog.add_model_file(junk)
+    qtbot.waitUntil(lambda: dialog.importing is None, timeout=60_000)
+    assert dialog.import_error is not None and dialog.import_error.informativeText()
+    assert dialog.model.currentData() == "krita-tiny-rrdb"
 
 
 def test_choices_end_up_in_the_request(qtbot: QtBot) -> None:

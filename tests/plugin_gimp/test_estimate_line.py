@@ -7,7 +7,7 @@ from dataclasses import replace
 from ldl_gimp.arguments import UpscaleArguments
 from ldl_gimp.estimate_line import estimate_line
 
-from ldl_client import ModelInfo
+from ldl_client import Availability, ModelInfo
 
 COMPACT = ModelInfo("realesr-animevideov3", "srvgg", 4, True, "generator", "compact", seconds_per_megapixel=2.0)
 BIG = ModelInfo("realesrgan-x4plus", "rrdbnet", 4, False, "generator", "big", seconds_per_megapixel=8.0)
@@ -27,7 +27,16 @@ def test_tta_and_the_factor_change_the_estimate() -> None:
 
 def test_a_model_not_installed_says_so() -> None:
     line = estimate_line(UpscaleArguments.defaults(), [COMPACT, BIG], (64, 48))
-    assert line.endswith("the model is not installed yet")
+    assert line.endswith("; not installed: see `ldl models list`")  # an older server: no note
+
+
+def test_the_line_says_how_a_model_becomes_available() -> None:
+    packaged = replace(BIG, availability=Availability.PACKAGED, note="converted on first use (no download)")
+    line = estimate_line(UpscaleArguments.defaults(), [packaged], (64, 48))
+    assert line.endswith("; converted on first use (no download)")
+    manual = replace(BIG, availability=Availability.MANUAL, note="download X by hand from Y, then import it")
+    line = estimate_line(UpscaleArguments.defaults(), [manual], (64, 48))
+    assert line.endswith("; not installed: download X by hand from Y, then import it")
 
 
 def test_unknown_models_and_bad_arguments_are_named() -> None:

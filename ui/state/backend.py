@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from pathlib import Path
 
 from qtpy.QtCore import QObject
 
@@ -22,6 +23,9 @@ class Backend(QObject):
     """Finds the running backend (or starts one) on a thread; ``status_changed`` says how it went."""
 
     status_changed = Signal()
+    # A model file the user added: its entry (``models`` already lists it), or (message, hint) when it was refused.
+    model_imported = Signal(object)
+    import_failed = Signal(str, str)
 
     def __init__(self, settings: ConnectSettings, parent: QObject | None = None, start_timeout: float = 60.0) -> None:
         super().__init__(parent)
@@ -36,8 +40,10 @@ class Backend(QObject):
         self._thread: threading.Thread | None = None
         # The worker thread hands its outcome to the GUI thread through this signal.
         self._connected.connect(self._on_connected)
+        self._imported.connect(self._on_imported)
 
     _connected = Signal(object)
+    _imported = Signal(object)
 
     @property
     def status(self) -> BackendStatus:
@@ -80,6 +86,30 @@ class Backend(QObject):
         """A request failed to reach the backend: the next run connects again."""
         self._client = None
         self._set(BackendStatus.OFFLINE, message, "it is started again on the next run")
+
+    def import_model(self, path: Path) -> bool:
+        """Add the model file at ``path`` to the backend's catalog on a thread (``model_imported`` or
+        ``import_failed`` tells how it went); False, doing nothing, unless connected."""
+        client = self._client
+        if self._status is not BackendStatus.READY or client is None:
+            return False
+        threading.Thread(target=self._import, args=(client, path), daemon=True, name="ldl-import").start()
+        return True
+
+    def _import(self, client: Client, path: Path) -> None:
+        try:
+            outcome: object = (client.import_model(path), client.models())
+        except ClientError as error:
+            outcome = error
+        self._imported.emit(outcome)
+
+    def _on_imported(self, outcome: object) -> None:
+        if isinstance(outcome, ClientError):
+            self.import_failed.emit(outcome.message, outcome.hint)
+            return
+        assert isinstance(outcome, tuple)
+        model, self._models = outcome
+        self.model_imported.emit(model)
 
     def _connect(self) -> None:
         try:

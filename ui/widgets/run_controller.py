@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from qtpy.QtCore import QObject
+from qtpy.QtWidgets import QFileDialog
 
-from ldl_client import JobInfo, learn
+from ldl_client import JobInfo, ModelInfo, learn
 from ui.qt import Signal
 from ui.settings import AppSettings
 from ui.state.backend import Backend, BackendStatus
@@ -17,6 +19,8 @@ from ui.state.jobs import Failure, JobRunner
 from ui.state.layers import ResultLayers
 from ui.state.mask_editor import Ramp
 from ui.widgets.run_panel import RunPanel
+
+MODEL_FILTER = "Models (*.pth *.pt *.ckpt *.safetensors *.param)"
 
 
 class RunController(QObject):
@@ -43,9 +47,13 @@ class RunController(QObject):
         self._source = source
         self._ramp = ramp
         self._pending = False
+        self._pending_import: Path | None = None
         self._started = 0.0
         backend.status_changed.connect(self._on_backend_status)
+        backend.model_imported.connect(self._on_model_imported)
+        backend.import_failed.connect(lambda message, hint: self.error.emit("Model not added", message, hint))
         run_panel.run_requested.connect(self.run)
+        run_panel.add_model_requested.connect(self.add_model_dialog)
         run_panel.cancel_requested.connect(self.cancel)
         self.runner.progress.connect(self._on_progress)
         self.runner.succeeded.connect(self._on_succeeded)
@@ -81,6 +89,22 @@ class RunController(QObject):
         self._pending = False
         self.runner.cancel()
 
+    def add_model_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self._panel, "Add model file", self._settings.last_folder, MODEL_FILTER)
+        if name:
+            self.add_model_file(Path(name))
+
+    def add_model_file(self, path: Path) -> None:
+        """Import ``path`` through the backend (connecting first when needed); it is then selected."""
+        self._panel.show_outcome(f"adding {path.name}…")
+        if not self.backend.import_model(path):
+            self._pending_import = path
+            self.backend.ensure_connected()
+
+    def _on_model_imported(self, model: ModelInfo) -> None:
+        self._panel.set_models(self.backend.models, select=model.name)
+        self._panel.show_outcome(f"added {model.name} (×{model.scale}, {model.architecture})")
+
     def _on_backend_status(self) -> None:
         backend = self.backend
         detail = f" — {backend.message}" if backend.message else ""
@@ -89,9 +113,15 @@ class RunController(QObject):
             self._panel.set_models(backend.models)
             health = backend.health
             self._panel.set_devices(list(health.devices) if health is not None else ["cpu"])
+            if self._pending_import is not None:
+                path, self._pending_import = self._pending_import, None
+                self.backend.import_model(path)
             if self._pending:
                 self._pending = False
                 self.run()
+        elif backend.status is BackendStatus.FAILED and self._pending_import is not None:
+            self._pending_import = None
+            self.error.emit("Model not added", backend.message, backend.hint)
         elif backend.status is BackendStatus.FAILED and self._pending:
             self._pending = False
             self._panel.show_outcome("the backend did not start")

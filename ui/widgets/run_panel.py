@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Qt
+from qtpy.QtGui import QStandardItemModel
 from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,8 +24,11 @@ from ldl_client import (
     Precision,
     ReferenceSource,
     SubmitOptions,
+    availability_text,
     describe_seconds,
     estimate_seconds,
+    model_order,
+    preferred_model,
 )
 from ui.qt import Signal
 from ui.settings import AppSettings
@@ -38,9 +42,11 @@ REFERENCES = (
 
 
 def model_note(model: ModelInfo) -> str:
-    # What the catalog says of the model (its character and speed); the app keeps no table of architectures.
-    note = model.description or model.architecture
-    return f"×{model.scale} · {note}" + ("" if model.installed else " · not installed (fetched on first use)")
+    # What the catalog says of the model (its character and speed, and whether it runs now: the backend's note);
+    # the app keeps no table of architectures.
+    text = f"×{model.scale} · {model.description or model.architecture}"
+    availability = availability_text(model)
+    return f"{text} · {availability}" if availability else text
 
 
 class RunPanel(QWidget):
@@ -48,6 +54,7 @@ class RunPanel(QWidget):
 
     run_requested = Signal()
     cancel_requested = Signal()
+    add_model_requested = Signal()
 
     def __init__(self, settings: AppSettings) -> None:
         super().__init__()
@@ -56,6 +63,8 @@ class RunPanel(QWidget):
         self._output_pixels = 0
         self.model = QComboBox()
         self.model.setObjectName("model")
+        self.add_model = QPushButton("Add model file…")
+        self.add_model.setToolTip("Import a .pth, .safetensors or ncnn .param (with its .bin beside it) model")
         self.scale = QSpinBox()
         self.scale.setRange(0, 8)
         self.scale.setSpecialValueText("model's own")
@@ -90,6 +99,7 @@ class RunPanel(QWidget):
         self._select(self.precision, settings.precision)
         self.run_button.clicked.connect(self.run_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.add_model.clicked.connect(self.add_model_requested)
         for combo in (self.model, self.reference):
             combo.currentIndexChanged.connect(self._update_estimate)
         self.scale.valueChanged.connect(self._update_estimate)
@@ -98,6 +108,7 @@ class RunPanel(QWidget):
         form = QFormLayout()
         form.addRow("Model", self.model)
         form.addRow("", self.note)
+        form.addRow("", self.add_model)
         form.addRow("Scale", self.scale)
         form.addRow("Reference", self.reference)
         advanced = QGroupBox("Advanced")
@@ -129,22 +140,32 @@ class RunPanel(QWidget):
 
     # Choices ----------------------------------------------------------------------------------------------------
 
-    def set_models(self, models: list[ModelInfo]) -> None:
-        """Fill the model list from the backend's catalog (detail generators first, installed first)."""
-        chosen = self.model.currentData() or self._settings.model
-        self._models = [m for m in models if m.role != "reference"] or list(models)
-        self._models.sort(key=lambda m: (not m.installed, m.name))
+    def set_models(self, models: list[ModelInfo], select: str | None = None) -> None:
+        """Fill the model list from the backend's catalog (detail generators; those that can run now first, the
+        default model first among them; the others greyed out with how to get them) and select ``select``, else
+        the current or remembered choice when it can run, else the default model."""
+        chosen = select or self.model.currentData() or self._settings.model
+        self._models = sorted([m for m in models if m.role != "reference"] or models, key=model_order)
         self.model.blockSignals(True)
         self.model.clear()
-        for model in self._models:
+        items = self.model.model()
+        for index, model in enumerate(self._models):
             self.model.addItem(model.name, model.name)
             tip = f"{model.architecture} ×{model.scale}: {model.description}"
-            self.model.setItemData(self.model.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            if availability_text(model):
+                tip += f"\n{availability_text(model)}"
+            self.model.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+            if not model.usable and isinstance(items, QStandardItemModel):
+                item = items.item(index)
+                if item is not None:
+                    item.setEnabled(False)
         self.model.blockSignals(False)
-        self._select(self.model, chosen)
+        preferred = preferred_model(self._models, str(chosen))
+        if preferred is not None:
+            self._select(self.model, preferred.name)
         # Fidelity models can serve as the reference too.
         for model in models:
-            if model.role == "reference" and self.reference.findData(f"model:{model.name}") < 0:
+            if model.role == "reference" and model.usable and self.reference.findData(f"model:{model.name}") < 0:
                 self.reference.addItem(f"{model.name} — faithful model (2 passes)", f"model:{model.name}")
         self._select(self.reference, self._settings.reference)
         self._update_estimate()
@@ -169,6 +190,8 @@ class RunPanel(QWidget):
         model = self.current_model()
         if model is None:
             raise ValueError("no model to run: the backend has not listed its models yet")
+        if not model.usable:
+            raise ValueError(f"model {model.name} is not installed: {model.note or 'see `ldl models list`'}")
         precision = str(self.precision.currentData() or "auto")
         return SubmitOptions(
             model=model.name,

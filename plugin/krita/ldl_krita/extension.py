@@ -100,13 +100,20 @@ class LdlExtension(_krita_api.Extension):
 
     def _choose(self, document: Any, client: Client, models: list[ModelInfo], health: Health) -> None:
         if not models:
-            _show_error(PluginError("the backend lists no models", "install a model with 'ldl models install NAME'"))
+            _show_error(PluginError("the backend lists no models", "import one with `ldl models import FILE`"))
             return
         selection = document.selection()
         size = (document.width(), document.height())
         rates = load_rates(_read_setting("seconds_per_megapixel"))
         dialog = UpscaleDialog(
-            models, health.devices, size, selection is not None, rates, _last_request(), parent=_parent()
+            models,
+            health.devices,
+            size,
+            selection is not None,
+            rates,
+            _last_request(),
+            parent=_parent(),
+            import_model=client.import_model,  # "Add model file…": the dialog calls it off the GUI thread
         )
         if not dialog.exec():  # 0 = rejected, in PyQt5 and PyQt6 alike
             return

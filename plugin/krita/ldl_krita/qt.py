@@ -38,13 +38,16 @@ QComboBox = QtWidgets.QComboBox
 QDialog = QtWidgets.QDialog
 QDialogButtonBox = QtWidgets.QDialogButtonBox
 QDoubleSpinBox = QtWidgets.QDoubleSpinBox
+QFileDialog = QtWidgets.QFileDialog
 QFormLayout = QtWidgets.QFormLayout
 QGroupBox = QtWidgets.QGroupBox
 QLabel = QtWidgets.QLabel
 QMessageBox = QtWidgets.QMessageBox
 QProgressDialog = QtWidgets.QProgressDialog
+QPushButton = QtWidgets.QPushButton
 QRadioButton = QtWidgets.QRadioButton
 QSpinBox = QtWidgets.QSpinBox
+QStandardItemModel = QtGui.QStandardItemModel
 QVBoxLayout = QtWidgets.QVBoxLayout
 QWidget = QtWidgets.QWidget
 
@@ -57,13 +60,16 @@ __all__ = [
     "QDialog",
     "QDialogButtonBox",
     "QDoubleSpinBox",
+    "QFileDialog",
     "QFormLayout",
     "QGroupBox",
     "QLabel",
     "QMessageBox",
     "QProgressDialog",
+    "QPushButton",
     "QRadioButton",
     "QSpinBox",
+    "QStandardItemModel",
     "QTimer",
     "QVBoxLayout",
     "QWidget",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ldl_client import ModelInfo, describe_seconds, estimate_seconds
+from ldl_client import ModelInfo, availability_text, describe_seconds, estimate_seconds
 
 from .arguments import UpscaleArguments, to_options
 from .errors import InvalidArgument
@@ -30,4 +30,6 @@ def estimate_line(
     width, height = input_size[0] * factor, input_size[1] * factor
     seconds = estimate_seconds(model, options.device, options.reference, width * height, learned or {})
     line = f"{width} × {height} px, {describe_seconds(seconds)} on {options.device}"
-    return line if model.installed else f"{line}; the model is not installed yet"
+    # Whether it runs now: "converted on first use", or the step that makes it available.
+    availability = availability_text(model)
+    return f"{line}; {availability}" if availability else line

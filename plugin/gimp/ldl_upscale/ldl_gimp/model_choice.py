@@ -1,28 +1,35 @@
-"""The dialog's model list: the backend's catalog, installed models first, and which one to show selected. Pure."""
+"""The dialog's model list: the backend's catalog, the models that run now first (the default model first), which
+ones to grey out, and which one to show selected. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from ldl_client import ModelInfo
+from ldl_client import ModelInfo, model_order, preferred_model
 
 
-def model_rows(models: Sequence[ModelInfo], current: str) -> tuple[list[tuple[str, str]], str]:
-    """(id, label) rows for the combo box, and the id to select.
+class ModelRows(NamedTuple):
+    rows: list[tuple[str, str]]  # (id, label) for the combo box
+    chosen: str  # the id to select
+    usable: frozenset[str]  # the ids that run now; the dialog greys out the others
 
-    ``current`` (the argument's value: the default, or the last run's) stays selected when it is installed, or when
-    nothing is; otherwise the first installed model is, since the backend refuses a model that is not installed. An
-    id the catalog does not list gets a row of its own, so the dialog never silently changes a batch caller's value.
-    """
-    ordered = sorted(models, key=lambda model: (not model.installed, model.name))
-    rows = [(model.name, _label(model)) for model in ordered]
+
+def model_rows(models: Sequence[ModelInfo], current: str) -> ModelRows:
+    """``current`` (the argument's value: the default, or the last run's) stays selected when it runs now, or when
+    nothing does; otherwise the default model does when it runs (``ldl_client.preferred_model``), since the backend
+    refuses a model that is not available. An id the catalog does not list gets a row of its own, so the dialog never
+    silently changes a batch caller's value."""
+    ordered = sorted(models, key=model_order)
+    rows = [(model.name, model_label(model)) for model in ordered]
     if current not in {model.name for model in models}:
         rows.append((current, f"{current} (not in the backend's catalog)"))
-    installed = [model.name for model in ordered if model.installed]
-    chosen = current if current in installed or not installed else installed[0]
-    return rows, chosen
+    usable = frozenset(model.name for model in models if model.usable)
+    preferred = preferred_model(ordered, current)
+    chosen = preferred.name if preferred is not None and preferred.usable else current
+    return ModelRows(rows, chosen, usable)
 
 
-def _label(model: ModelInfo) -> str:
-    state = "" if model.installed else ", not installed"
+def model_label(model: ModelInfo) -> str:
+    state = "" if model.usable else ", not installed"
     return f"{model.name} (×{model.scale}, {model.architecture}{state})"

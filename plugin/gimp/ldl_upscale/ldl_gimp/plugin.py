@@ -160,7 +160,8 @@ def run_upscale(procedure: Any, run_mode: Any, image: Any, drawables: list[Any],
             models = _backend(client.models)
             size = (source.region.width, source.region.height)
             rates = load_rates(_read_rates())
-            if not run_dialog(procedure, config, models, size, source.region.target != "image", rates):
+            selected = source.region.target != "image"
+            if not run_dialog(procedure, config, models, size, selected, rates, import_model=client.import_model):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
             source = source_of(image, drawables, str(config.get_property("selection-target")))
             Gimp.progress_init("Upscaling with LDL")  # the dialog's time is no part of the job's progress

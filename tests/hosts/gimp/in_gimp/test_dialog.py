@@ -1,5 +1,6 @@
 """The interactive dialog, built the way an interactive run builds it, against the real backend's catalog: the model
-list, the installed model preselected, the live estimate, and the choice reaching the procedure's config.
+list, a model that runs now preselected (the default one when it does), "Add model file…", the live estimate, and the
+choice reaching the procedure's config.
 
 Needs a display (GimpUi): skipped in ``gimp-console`` batch runs; runs in the GUI ``gimp-3.0`` under Xvfb."""
 
@@ -40,7 +41,7 @@ def test_the_dialog_offers_the_catalog_and_estimates(client: Client, compact: st
     from ldl_gimp.gimp_api import GimpUi, GLib, Gtk
 
     models = client.models()
-    installed = sorted(model.name for model in models if model.installed)
+    usable = sorted(model.name for model in models if model.usable)
     other = next(model.name for model in models if model.name != compact)
     procedure = Gimp.get_pdb().lookup_procedure(UPSCALE)
     config = procedure.create_config()
@@ -51,6 +52,7 @@ def test_the_dialog_offers_the_catalog_and_estimates(client: Client, compact: st
         combo = next(widget for widget in widgets(dialog) if isinstance(widget, GimpUi.StringComboBox))
         seen["shown"] = combo.get_active()
         seen["rows"] = [row[0] for row in combo.get_model()]
+        seen["buttons"] = [w.get_label() for w in widgets(dialog) if isinstance(w, Gtk.Button)]
         combo.set_active(other)
         seen["estimates"] = [
             w.get_text() for w in widgets(dialog) if isinstance(w, Gtk.Label) and " px, " in w.get_text()
@@ -61,8 +63,9 @@ def test_the_dialog_offers_the_catalog_and_estimates(client: Client, compact: st
         return False
 
     GLib.timeout_add(1500, operate)
-    assert run_dialog(procedure, config, models, (64, 48), selection=True)
-    assert seen["shown"] in installed, f"{seen['shown']} is not installed; installed: {installed}"
+    assert run_dialog(procedure, config, models, (64, 48), selection=True, import_model=client.import_model)
+    assert seen["shown"] in usable, f"{seen['shown']} cannot run; usable: {usable}"
+    assert "Add model file…" in seen["buttons"]
     assert set(seen["rows"]) == {model.name for model in models}
     assert config.get_property("model") == other
     assert seen["estimates"] and seen["estimates"][0].startswith("256 × 192 px, "), seen
