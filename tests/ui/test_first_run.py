@@ -35,6 +35,7 @@ def fresh_window(qtbot: QtBot, fresh_server: Server, tmp_path: Path, chelsea: np
     assert not settings_path.exists()
     window = build_window([photo], settings_path, ConnectSettings(start_server=False, locations=locations))
     qtbot.addWidget(window)
+    window.resize(1500, 950)  # a desktop-sized window: the side panel at its narrowest
     window.show()
     return window
 
@@ -77,6 +78,10 @@ def test_models_that_cannot_run_are_greyed_out_with_how_to_get_them(qtbot: QtBot
     assert "fetched on first use" not in tip
     order = [combo.itemData(index) for index in range(combo.count())]
     assert order.index(COMPACT) < order.index("ldl-realworld-rrdb-x4")  # usable ones first
+    # The default model's note wraps over several lines in the scroll area; all of them get room (a plain QLabel
+    # got the height of fewer lines and overlapped the model list).
+    note = window.run_panel.note
+    qtbot.waitUntil(lambda: note.height() >= note.heightForWidth(note.width()) > 2 * note.fontMetrics().height())
 
 
 def test_add_model_file_imports_and_selects_it(

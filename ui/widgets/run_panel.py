@@ -32,6 +32,7 @@ from ldl_client import (
 )
 from ui.qt import Signal
 from ui.settings import AppSettings
+from ui.widgets.wrapping_label import WrappingLabel
 
 REFERENCES = (
     ("tta:8", "TTA ×8 — best map (8 passes)"),
@@ -81,10 +82,8 @@ class RunPanel(QWidget):
         self.tile.setSingleStep(64)
         self.tile.setSpecialValueText("auto")
         self.tile.setValue(settings.tile)
-        self.estimate = QLabel()
-        self.estimate.setWordWrap(True)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.estimate = WrappingLabel()
+        self.note = WrappingLabel()
         self.run_button = QPushButton("Upscale")
         self.run_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
