@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 import os
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -145,6 +147,10 @@ def run_job(
     def report(progress: Progress) -> None:
         # A new stage label (a stage, a TTA transform) always goes out; repeats of one label at most every 0.05 s.
         nonlocal last_sent, last_stage
+        # Every report is a point to stop at, not only the engine's tile boundaries: the map and the blend are
+        # whole-image steps, so a cancel during the last reference pass used to run both to the end first. Checked
+        # before sending, so the job keeps the stage the cancel landed in.
+        cancel.raise_if_cancelled()
         now = time.monotonic()
         if now - last_sent >= 0.05 or progress.stage != last_stage or progress.done == progress.total:
             last_sent, last_stage = now, progress.stage
@@ -171,8 +177,26 @@ def artifact_options(options: SubmitOptions) -> ArtifactOptions:
     return ArtifactOptions(options.reference, options.threshold, options.softness)
 
 
+def _exit_with_parent() -> None:
+    """End this process as soon as the API process that spawned it is gone (killed, crashed).
+
+    The pipe tells only when the worker next reports, and one tile of a large model on a CPU can run for a minute:
+    an orphan would hold its memory (and write into a cache a restarted server owns) until then.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not spawned by multiprocessing (a test calling the loop directly)
+        return
+
+    def watch() -> None:
+        parent.join()  # waits on the parent's sentinel: returns once it has exited, whatever the platform
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ldl-parent-watch", daemon=True).start()
+
+
 def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: Event) -> None:
     """The worker's main loop (the target of the spawned process): one ``RunJob`` at a time until the pipe closes."""
+    _exit_with_parent()
     store = ModelStore(settings.models_dir, builtin_catalog())
     engines = EngineCache(store, settings.model_memory)
     cache = LayerCache(settings.cache_dir)
