@@ -151,7 +151,9 @@ def _run_batch(
     items = plan_outputs(inputs, arguments.output, label, arguments.format)
     print(
         f"{len(items)} image(s) with {arguments.model} ({model.descriptor.summary()}) on "
-        f"{engine.runner.description}, tile {engine.settings.tile}, overlap {engine.settings.overlap}",
+        f"{engine.runner.description}, "
+        + (f"tile {engine.settings.tile}" if engine.settings.fixed else "tiles planned per image")
+        + f", overlap {engine.settings.overlap}",
         file=sys.stderr,
     )
     done: list[FileResult] = []
@@ -187,7 +189,7 @@ def _run_batch(
             done.append(result)
             tqdm.write(
                 f"{result.source.name} → {result.destination} ({result.output_size[0]}×"
-                f"{result.output_size[1]}, {result.seconds:.1f} s)",
+                f"{result.output_size[1]}, {result.seconds:.1f} s; {engine.describe_plan(*result.input_size)})",
                 file=sys.stderr,
             )
         finally:

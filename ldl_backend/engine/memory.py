@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import torch
 
 from ldl_backend.engine.device import ComputeTarget, Precision
+from ldl_backend.engine.tile_planner import TileBudget, TileCost
 from ldl_backend.models.descriptor import ModelDescriptor
 
 # Auto tiles stay within these bounds: below 64 the overlap dominates, above 1024 progress becomes coarse and
-# a GPU gains nothing more. On the CPU an architecture may cap them lower (``ArchitectureSpec.cpu_max_tile``).
+# a GPU gains nothing more. On the CPU larger tiles may run slower per pixel (``ArchitectureSpec.cpu_fast_tile``).
 MIN_AUTO_TILE = 64
 MAX_AUTO_TILE = 1024
 # On the CPU the activations of one tile come on top of the output image in host memory; this keeps the
 # engine's peak (output + tiles) within a few hundred MiB of the output whatever the input size.
 CPU_TILE_BUDGET = 224 << 20
 GPU_BUDGET_FRACTION = 0.6
+# The fixed cost of one tile, in pixels of work: cutting and converting it, one call into the runtime, and the
+# convolutions' borders. On a GPU a call also launches every kernel of the network once.
+CPU_PER_TILE_PIXELS = 2_000
+GPU_PER_TILE_PIXELS = 30_000
 
 
 def activation_bytes_per_pixel(descriptor: ModelDescriptor, precision: Precision) -> float:
@@ -48,16 +54,32 @@ def system_available_memory() -> int:
         return 4 << 30  # unknown platform: assume a modest machine
 
 
-def automatic_tile(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> int:
-    """The largest tile side (a multiple of 32 and of the size multiple) whose activations fit the budget."""
+def tile_memory_budget(target: ComputeTarget, free_bytes: int | None = None) -> float:
+    """Bytes one tile's activations may take: a share of a GPU's free memory; on the CPU a fixed budget (the
+    output image lives in the same memory), less where the machine has little free."""
     free = available_memory(target) if free_bytes is None else free_bytes
-    budget = free * GPU_BUDGET_FRACTION if target.device.type != "cpu" else min(CPU_TILE_BUDGET, free // 4)
+    return free * GPU_BUDGET_FRACTION if target.device.type != "cpu" else min(CPU_TILE_BUDGET, free // 4)
+
+
+def automatic_budget(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> TileBudget:
+    """What the automatic tile plan must respect on ``target``, and what a tile costs there."""
     per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
-    side = int((budget / per_pixel) ** 0.5)
+    max_pixels = max(MIN_AUTO_TILE**2, int(tile_memory_budget(target, free_bytes) / per_pixel))
+    if target.device.type == "cpu":
+        fast = descriptor.spec.cpu_fast_tile
+        cost = TileCost(
+            fast_area=None if fast is None else fast * fast,
+            slowdown=descriptor.spec.cpu_slowdown,
+            per_tile=CPU_PER_TILE_PIXELS,
+        )
+    else:
+        cost = TileCost(per_tile=GPU_PER_TILE_PIXELS)
+    return TileBudget(max_pixels=max_pixels, max_side=MAX_AUTO_TILE, cost=cost)
+
+
+def automatic_tile(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> int:
+    """The largest square tile side (a multiple of 32 and of the size multiple) within the automatic budget: the
+    side the engine falls back to when the plan's tiles cannot hold the overlap."""
+    side = math.isqrt(automatic_budget(descriptor, target, free_bytes).max_pixels)
     step = max(32, descriptor.size_multiple)
-    side = side // step * step
-    largest = MAX_AUTO_TILE
-    cpu_cap = descriptor.spec.cpu_max_tile
-    if target.device.type == "cpu" and cpu_cap is not None:
-        largest = min(largest, cpu_cap)
-    return max(MIN_AUTO_TILE, min(largest, side))
+    return max(MIN_AUTO_TILE, min(MAX_AUTO_TILE, side // step * step))

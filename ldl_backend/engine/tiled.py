@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ from ldl_backend.engine.assembly import Finalize, TileAssembler
 from ldl_backend.engine.oom import is_out_of_memory
 from ldl_backend.engine.progress import ProgressTracker
 from ldl_backend.engine.runners import TileRunner
+from ldl_backend.engine.tile_planner import PlannedTiles, TileBudget, plan_tiles
 from ldl_backend.engine.tiling import TilePlan
 from ldl_backend.errors import LdlError
 from ldl_backend.imageio.image import dtype_max
@@ -22,7 +24,9 @@ class OutOfMemoryError(LdlError):
 @dataclass(frozen=True)
 class TileSettings:
     """``tile``: largest tile side in input pixels; ``fixed``: the user chose it, so never shrink it.
-    ``overlap``: input pixels shared by neighbouring tiles; ``blend``: width of the smooth seam inside it."""
+    ``overlap``: input pixels shared by neighbouring tiles; ``blend``: width of the smooth seam inside it.
+    ``budget``: when set (and the tile is not fixed), the plan is the cheapest one within it (``plan_tiles``),
+    its tiles at most ``tile`` pixels a side; without it, equal square-capped tiles of at most ``tile``."""
 
     tile: int
     overlap: int
@@ -30,6 +34,7 @@ class TileSettings:
     multiple: int = 1
     fixed: bool = False
     min_tile: int = 32
+    budget: TileBudget | None = None
 
     def __post_init__(self) -> None:
         if self.overlap < 0 or self.blend < 0:
@@ -51,10 +56,39 @@ class TiledUpscaler:
         self._settings = settings
         self._tracker = tracker
         self.tile = settings.tile
+        self._shrunk = False  # after an out-of-memory error: square tiles of ``self.tile``, budget or not
 
     def plan(self, height: int, width: int) -> TilePlan:
+        planned = self.planned(height, width)
+        if planned is not None:
+            return planned.plan
         s = self._settings
-        return TilePlan.build(height, width, self.tile, s.overlap, s.blend, s.multiple)
+        side = self.tile
+        if s.budget is not None and not s.fixed and not self._shrunk:
+            # A budget too small for tiles twice the overlap: the largest square tiles within it.
+            side = max(min(side, math.isqrt(s.budget.max_pixels)), s.overlap + 2 * s.multiple + 1)
+        return TilePlan.build(height, width, side, s.overlap, s.blend, s.multiple)
+
+    def describe(self, height: int, width: int) -> str:
+        """The plan for an image of this size, for the user: tiles, their size, overlap and computed area."""
+        planned = self.planned(height, width)
+        if planned is None:
+            plan = self.plan(height, width)
+            rows, columns = plan.tile_shape
+            area = plan.count * rows * columns / (height * width)
+            planned = PlannedTiles(plan, 0.0, area)
+        return f"{planned.describe()}, overlap {self._settings.overlap}"
+
+    def planned(self, height: int, width: int) -> PlannedTiles | None:
+        """The cost-aware plan, or None where the tiles are fixed (by the user, or by an earlier shrink)."""
+        s = self._settings
+        if s.budget is None or s.fixed or self._shrunk:
+            return None
+        budget = TileBudget(s.budget.max_pixels, min(s.budget.max_side, self.tile), s.budget.cost)
+        try:
+            return plan_tiles(height, width, overlap=s.overlap, blend=s.blend, multiple=s.multiple, budget=budget)
+        except ValueError:
+            return None  # a budget below tiles twice the overlap: the capped square plan below copes
 
     def upscale(
         self,
@@ -94,7 +128,7 @@ class TiledUpscaler:
     def _run(self, tile: np.ndarray) -> np.ndarray:
         """C×h×w float32 → C×(h·s)×(w·s), splitting the tile when the device runs out of memory."""
         height, width = tile.shape[1:]
-        if max(height, width) <= self.tile:
+        if max(height, width) <= self.tile:  # the plan's tiles always do; the pieces of a failed one may not
             try:
                 return self._runner.run(tile[None])[0]
             except Exception as error:
@@ -128,6 +162,7 @@ class TiledUpscaler:
                 "close other programs using the device, use --device cpu, or a smaller model",
             ) from error
         self.tile = smaller
+        self._shrunk = True
 
 
 def _cut(source: np.ndarray, top: int, bottom: int, left: int, right: int, scale_in: float) -> np.ndarray:

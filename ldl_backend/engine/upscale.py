@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from ldl_backend.engine.device import ComputeTarget, Precision, choose_target
-from ldl_backend.engine.memory import automatic_tile
+from ldl_backend.engine.memory import MAX_AUTO_TILE, automatic_budget
 from ldl_backend.engine.pipeline import AlphaMode
+from ldl_backend.engine.progress import ProgressTracker
 from ldl_backend.engine.runners import OnnxRunner, TileRunner, TorchRunner
-from ldl_backend.engine.tiled import TileSettings
+from ldl_backend.engine.tiled import TiledUpscaler, TileSettings
 from ldl_backend.errors import LdlError
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
@@ -58,6 +59,10 @@ class PreparedEngine:
     settings: TileSettings
     target: ComputeTarget
 
+    def describe_plan(self, width: int, height: int) -> str:
+        """How an image of this size is tiled: ``2×1 tiles of 464×232 px, computing 1.21× the image, overlap 80``."""
+        return TiledUpscaler(self.runner, self.settings, ProgressTracker(0)).describe(height, width)
+
 
 def default_overlap(descriptor: ModelDescriptor) -> int:
     """Overlap (input pixels, blend zone included) that keeps tiled output close to untiled output: the context
@@ -93,13 +98,15 @@ def prepare_engine(
             f"--tile {options.tile} is too small for this model's {overlap}-pixel tile overlap",
             f"use --tile {2 * overlap} or more (or --tile auto)",
         )
-    tile = options.tile if options.tile is not None else max(automatic_tile(descriptor, target), smallest)
+    # Automatic: the cheapest plan within the memory budget (tile_planner), tiles at most MAX_AUTO_TILE a side.
+    budget = None if options.tile is not None else automatic_budget(descriptor, target)
     settings = TileSettings(
-        tile=tile,
+        tile=options.tile if options.tile is not None else max(MAX_AUTO_TILE, smallest),
         overlap=overlap,
         blend=min(options.blend, overlap),
         multiple=multiple,
         fixed=options.tile is not None,
+        budget=budget,
     )
     return PreparedEngine(runner, settings, target)
 

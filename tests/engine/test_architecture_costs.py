@@ -1,5 +1,6 @@
-"""The engine's per-architecture choices, read from the specs: overlap, memory per pixel, CPU tile cap and memory
-layout. The numbers are the ones the engine chose before the specs existed."""
+"""The engine's per-architecture choices, read from the specs: overlap, memory per pixel, CPU tile cost and memory
+layout. The numbers are the ones the engine chose before the specs existed, RRDBNet's memory per pixel remeasured
+(benchmarks/tile_cost.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ldl_backend.archs.rrdbnet import RRDBNetConfig
 from ldl_backend.archs.srvgg import SRVGGNetCompactConfig
 from ldl_backend.archs.swinir import SwinIRConfig
 from ldl_backend.engine.device import ComputeTarget, Precision
-from ldl_backend.engine.memory import activation_bytes_per_pixel, automatic_tile
+from ldl_backend.engine.memory import activation_bytes_per_pixel, automatic_budget, automatic_tile
 from ldl_backend.engine.runners import TorchRunner
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.descriptor import ArchConfig, ModelDescriptor
@@ -36,7 +37,7 @@ def test_default_overlap(config: ArchConfig, overlap: int) -> None:
 @pytest.mark.parametrize(
     ("config", "fp32", "bf16"),
     [
-        (RRDBNetConfig(), 12 * 64 * 4 + 2 * 3 * 16 * 4, 12 * 64 * 2 + 2 * 3 * 16 * 4),
+        (RRDBNetConfig(), 9 * 64 * 4 + 2 * 3 * 16 * 4, 9 * 64 * 2 + 2 * 3 * 16 * 4),
         (SRVGGNetCompactConfig(), 3 * 64 * 4 + 3 * 3 * 16 * 4, 3 * 64 * 2 + 3 * 3 * 16 * 4),
         (SwinIRConfig(), (2 * 180 * 5 + 6 * 64) * 4 + 3 * 64 * 16 * 4, (2 * 180 * 5 + 6 * 64) * 2 + 3 * 64 * 16 * 2),
     ],
@@ -48,18 +49,24 @@ def test_activation_bytes_per_pixel(config: ArchConfig, fp32: float, bf16: float
 
 
 @pytest.mark.parametrize(
-    ("config", "cpu_tile"),
-    [
-        (RRDBNetConfig(num_feat=16), 384),  # 448 fits the budget; capped on the CPU
-        (_SMALL_SWINIR, 384),  # 480 fits; capped
-        (SRVGGNetCompactConfig(), 416),  # not capped
-    ],
+    ("config", "fast_area"),
+    [(RRDBNetConfig(num_feat=16), 384 * 384), (_SMALL_SWINIR, 384 * 384), (SRVGGNetCompactConfig(), None)],
 )
-def test_automatic_tile_caps_some_architectures_on_the_cpu_only(config: ArchConfig, cpu_tile: int) -> None:
+def test_the_cpu_tile_cost_grows_past_the_fast_area_for_some_architectures_only(
+    config: ArchConfig, fast_area: int | None
+) -> None:
     descriptor = ModelDescriptor.from_config(config)
     plenty = 64 << 30
-    assert automatic_tile(descriptor, ComputeTarget(torch.device("cpu"), Precision.FP32), plenty) == cpu_tile
-    assert automatic_tile(descriptor, ComputeTarget(torch.device("cuda"), Precision.FP32), plenty) == 1024
+    cpu = automatic_budget(descriptor, ComputeTarget(torch.device("cpu"), Precision.FP32), plenty)
+    gpu = automatic_budget(descriptor, ComputeTarget(torch.device("cuda"), Precision.FP32), plenty)
+    assert cpu.cost.fast_area == fast_area and gpu.cost.fast_area is None
+    assert cpu.max_side == gpu.max_side == 1024
+    # The CPU keeps a fixed activation budget (the output shares its memory); a GPU takes a share of what is free.
+    per_pixel = activation_bytes_per_pixel(descriptor, Precision.FP32)
+    assert cpu.max_pixels == int((224 << 20) / per_pixel)
+    assert gpu.max_pixels == int(plenty * 0.6 / per_pixel)
+    side = automatic_tile(descriptor, ComputeTarget(torch.device("cpu"), Precision.FP32), plenty)
+    assert side * side <= cpu.max_pixels < (side + 32) ** 2 or side == 1024
 
 
 @pytest.mark.parametrize(

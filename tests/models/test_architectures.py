@@ -43,7 +43,8 @@ def test_every_spec_states_sane_facts(spec: ArchitectureSpec[Any]) -> None:
     assert spec.tile_context(config) > 0
     half, single = spec.activation_bytes_per_pixel(config, 2), spec.activation_bytes_per_pixel(config, 4)
     assert 0 < half <= single
-    assert spec.cpu_max_tile is None or spec.cpu_max_tile >= 64
+    assert spec.cpu_fast_tile is None or spec.cpu_fast_tile >= 64
+    assert spec.cpu_slowdown >= 0
     assert spec.prior_seconds_per_megapixel > 0
     assert architecture_spec(spec.architecture) is spec
     assert spec_for_config(config) is spec

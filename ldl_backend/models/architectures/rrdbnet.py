@@ -56,8 +56,9 @@ def detect_rrdbnet(state_dict: Mapping[str, torch.Tensor]) -> RRDBNetConfig:
 # field (348 px for x4plus) would make tiling pointless.
 _TILE_CONTEXT = 64
 # On the CPU the body maps fall out of the cache beyond this: x4plus in bf16 runs at 0.150, 0.142 and 0.112 output
-# MP/s at tiles of 256, 384 and 512, and with the 80-pixel overlap 384 wastes the least.
-CPU_MAX_TILE = 384
+# MP/s at tiles of 256, 384 and 512, so the time per pixel grows by about a third for each further 384² of area.
+CPU_FAST_TILE = 384
+CPU_SLOWDOWN = 0.35
 
 
 def _tile_context(config: RRDBNetConfig) -> int:
@@ -66,8 +67,10 @@ def _tile_context(config: RRDBNetConfig) -> int:
 
 def _activation_bytes_per_pixel(config: RRDBNetConfig, element_bytes: int) -> float:
     # The body's dense blocks (the upsampling runs in strips, see RRDBNet.forward), plus the fp32 output.
-    # Measured peak for x4plus in bf16: 1.5–1.9 KB per input pixel at tiles of 256–512.
-    return 12 * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
+    # Measured peak RSS growth of one pass for x4plus on the CPU (benchmarks/tile_cost.py), the output included:
+    # fp32 2.57 KB per input pixel at 256²; bf16 1.13, 1.12, 1.03 and 0.84 KB at 232², 256², 384² and 512².
+    # This gives 2.69 KB in fp32 and 1.54 KB in bf16 (was 3.46 and 1.92, which capped a 384² photo at 320).
+    return 9 * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
 
 
 RRDBNET = Architecture("RRDBNet")
@@ -81,7 +84,8 @@ RRDBNET_SPEC = ArchitectureSpec(
     channels_last=True,
     tile_context=_tile_context,
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
-    cpu_max_tile=CPU_MAX_TILE,
+    cpu_fast_tile=CPU_FAST_TILE,
+    cpu_slowdown=CPU_SLOWDOWN,
     # x4plus runs at about 0.15 output MP/s in bf16 on two CPU cores (docs/engineering-notes.md).
     prior_seconds_per_megapixel=6.5,
 )

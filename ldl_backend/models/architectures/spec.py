@@ -61,8 +61,9 @@ class ArchitectureSpec(Generic[ConfigT]):
     to untiled output (the engine adds its blend width).
     ``activation_bytes_per_pixel``: estimated peak activation bytes per input pixel of a tile, given the bytes of
     one element in the working precision (4 for fp32, 2 for fp16/bf16).
-    ``cpu_max_tile``: the largest automatic tile side on the CPU, where larger tiles run slower; None when only
-    the engine's general bound applies.
+    ``cpu_fast_tile``: the side of the largest tile that runs at full per-pixel speed on the CPU; beyond that
+    area the time per pixel grows by ``cpu_slowdown`` for every further such area (its maps fall out of the
+    caches). None: a flat rate. The automatic tile plan weighs this against the overlap that smaller tiles add.
     ``prior_seconds_per_megapixel``: seconds per output megapixel per model pass on a two-core laptop CPU, the
     time estimate before any job has been measured.
     """
@@ -76,7 +77,8 @@ class ArchitectureSpec(Generic[ConfigT]):
     tile_context: Callable[[ConfigT], int]
     activation_bytes_per_pixel: Callable[[ConfigT, int], float]
     prior_seconds_per_megapixel: float
-    cpu_max_tile: int | None = None
+    cpu_fast_tile: int | None = None
+    cpu_slowdown: float = 0.0
     supports_bf16: bool = True
     supports_tiling: bool = True
     normalize: Callable[[Mapping[str, torch.Tensor]], StateDict] = field(default=unchanged)
@@ -87,8 +89,10 @@ class ArchitectureSpec(Generic[ConfigT]):
                 f"{self.architecture}: prior_seconds_per_megapixel must be positive, "
                 f"not {self.prior_seconds_per_megapixel}"
             )
-        if self.cpu_max_tile is not None and self.cpu_max_tile < 1:
-            raise ValueError(f"{self.architecture}: cpu_max_tile must be at least 1, not {self.cpu_max_tile}")
+        if self.cpu_fast_tile is not None and self.cpu_fast_tile < 1:
+            raise ValueError(f"{self.architecture}: cpu_fast_tile must be at least 1, not {self.cpu_fast_tile}")
+        if self.cpu_slowdown < 0:
+            raise ValueError(f"{self.architecture}: cpu_slowdown must be >= 0, not {self.cpu_slowdown}")
 
     def owns(self, config: object) -> bool:
         """Whether ``config`` is this architecture's config type."""

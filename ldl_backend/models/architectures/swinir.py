@@ -197,8 +197,9 @@ SWINIR_SPEC = ArchitectureSpec(
     channels_last=False,
     tile_context=_tile_context,
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
-    # RRDBNet's measured CPU cap (see rrdbnet.py), applied to SwinIR's wide body maps too; not measured for SwinIR.
-    cpu_max_tile=384,
+    # RRDBNet's measured CPU cache behaviour (see rrdbnet.py), assumed for SwinIR's wide body maps; not measured.
+    cpu_fast_tile=384,
+    cpu_slowdown=0.35,
     # The client's prior, not measured in this repository: about 2.3 times RRDBNet ×4's.
     prior_seconds_per_megapixel=15.0,
 )

@@ -1,0 +1,115 @@
+"""The automatic tile plan: the tile counts along each axis (and so the tile sizes) with the least estimated time,
+overlap included, among the plans whose tiles fit the memory budget.
+
+The even split under a fixed side cap was blind to cost: a 384×384 photo under a 320 cap became 2×2 tiles of 232
+pixels, computing 1.46× its area, although the whole image fits in memory and runs in one pass. Here the tiles
+need not be square, the count is chosen per axis, and a tile's estimated time is its area times a per-pixel rate
+that grows where a large tile falls out of the CPU's caches, plus a fixed cost per tile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ldl_backend.engine.tiling import AxisTile, TilePlan, plan_axis
+
+
+@dataclass(frozen=True)
+class TileCost:
+    """Relative time of one tile of ``area`` input pixels: ``area × rate + per_tile``.
+
+    ``fast_area``: tiles up to this area run at the base rate; beyond it the rate grows by ``slowdown`` for every
+    further ``fast_area`` (None: a flat rate, as on a GPU). ``per_tile``: the fixed cost of a tile (cutting,
+    converting, one call into the runtime, the convolutions' borders), in pixels of work."""
+
+    fast_area: int | None = None
+    slowdown: float = 0.0
+    per_tile: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.fast_area is not None and self.fast_area < 1:
+            raise ValueError(f"fast_area must be at least 1, not {self.fast_area}")
+        if self.slowdown < 0 or self.per_tile < 0:
+            raise ValueError("slowdown and per_tile must be >= 0")
+
+    def of(self, area: int) -> float:
+        rate = 1.0
+        if self.fast_area is not None and area > self.fast_area:
+            rate += self.slowdown * (area - self.fast_area) / self.fast_area
+        return area * rate + self.per_tile
+
+
+@dataclass(frozen=True)
+class TileBudget:
+    """What the automatic plan must respect: ``max_pixels`` input pixels per tile (the activations that fit the
+    memory budget), ``max_side`` pixels per side (progress granularity), and the cost of a tile."""
+
+    max_pixels: int
+    max_side: int
+    cost: TileCost = TileCost()
+
+    def __post_init__(self) -> None:
+        if self.max_pixels < 1 or self.max_side < 1:
+            raise ValueError("a tile budget needs at least one pixel")
+
+
+@dataclass(frozen=True)
+class PlannedTiles:
+    """The chosen plan, its estimated cost (pixels of work) and the area it computes relative to the image's."""
+
+    plan: TilePlan
+    cost: float
+    area_factor: float
+
+    def describe(self) -> str:
+        """For the user: ``2×1 tiles of 464×232 px, overlap 80, computes 1.21× the image``."""
+        tile_height, tile_width = self.plan.tile_shape
+        rows, columns = len(self.plan.rows), len(self.plan.columns)
+        if rows * columns == 1:
+            return f"one tile of {tile_width}×{tile_height} px (untiled)"
+        return f"{columns}×{rows} tiles of {tile_width}×{tile_height} px, computing {self.area_factor:.2f}× the image"
+
+
+def plan_tiles(height: int, width: int, *, overlap: int, blend: int, multiple: int, budget: TileBudget) -> PlannedTiles:
+    """The cheapest plan whose tiles fit ``budget``. Raises ValueError when no tile that holds the overlap fits."""
+    rows = _axis_plans(height, overlap, blend, multiple, budget.max_side)
+    columns = _axis_plans(width, overlap, blend, multiple, budget.max_side)
+    best: PlannedTiles | None = None
+    for row_plan in rows:
+        row_size = row_plan[0].size
+        for column_plan in columns:
+            column_size = column_plan[0].size
+            if row_size * column_size > budget.max_pixels:
+                continue
+            tiles = len(row_plan) * len(column_plan)
+            cost = tiles * budget.cost.of(row_size * column_size)
+            if best is None or cost < best.cost:
+                plan = TilePlan(height, width, row_plan, column_plan)
+                computed = tiles * row_size * column_size
+                best = PlannedTiles(plan, cost, computed / (height * width))
+    if best is None:
+        raise ValueError(
+            f"no tile holding the {overlap}-pixel overlap fits {budget.max_pixels} pixels for a {width}×{height} image"
+        )
+    return best
+
+
+def _axis_plans(length: int, overlap: int, blend: int, multiple: int, max_side: int) -> list[tuple[AxisTile, ...]]:
+    """Every distinct way to cover the axis with 1, 2, 3… equal tiles, each of the smallest size for its count,
+    down to tiles twice the overlap (smaller ones would compute the overlap more than the image)."""
+    padded = -(-length // multiple) * multiple
+    floor = 2 * overlap + multiple
+    plans: dict[int, tuple[AxisTile, ...]] = {}
+    for count in range(1, padded // max(1, floor - overlap) + 2):
+        size = -(-(padded + (count - 1) * overlap) // count)
+        size = -(-size // multiple) * multiple
+        if count > 1 and size < floor:
+            break
+        if size > max_side:
+            continue
+        try:
+            plan = plan_axis(length, size, overlap, blend, multiple)
+        except ValueError:
+            break
+        plans.setdefault(len(plan), plan)
+    return list(plans.values())
