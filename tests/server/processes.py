@@ -69,6 +69,17 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def niceness(pid: int) -> dict[int, int]:
+    """The niceness of each thread of ``pid`` (Linux keeps it per thread)."""
+    found: dict[int, int] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found[int(task.name)] = int((task / "stat").read_text().rpartition(")")[2].split()[16])
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
+
+
 def workers(pid: int) -> set[int]:
     """The worker processes among ``pid``'s children (not multiprocessing's resource tracker)."""
     return {child for child in children(pid) if _WORKER_MARK in command_line(child) and running(child)}
