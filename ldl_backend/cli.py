@@ -1,24 +1,49 @@
-"""The ``ldl`` command: the composition root for the command line (in-process, no server needed)."""
+"""The ``ldl`` command: the composition root for the command line (in-process, no server needed).
+
+Only the chosen command's module is imported: ``ldl upscale`` does not pay for the server's web stack or the
+trainer's imports before its first pixel (``ldl --help`` imports none of them)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
 
-from ldl_backend.commands import evaluate as evaluate_command
-from ldl_backend.commands import models as models_command
-from ldl_backend.commands import serve as serve_command
-from ldl_backend.commands import train as train_command
-from ldl_backend.commands import upscale as upscale_command
-from ldl_backend.errors import LdlError
-from ldl_backend.models.catalog import builtin_catalog
-from ldl_backend.models.store import ModelStore
-from ldl_backend.paths import models_root
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its module defines ``add_arguments(parser)`` and ``run(arguments, store)``, or, with
+    subcommands of its own, ``add_subcommands(subparsers)`` setting each one's handler."""
+
+    name: str
+    module: str
+    help: str
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+COMMANDS = (
+    Command("upscale", "ldl_backend.commands.upscale", "upscale images or folders of images"),
+    Command("models", "ldl_backend.commands.models", "list, install and remove models"),
+    Command("eval", "ldl_backend.commands.evaluate", "score models on an image set (PSNR-Y, SSIM-Y, NIQE, LPIPS)"),
+    Command("serve", "ldl_backend.commands.serve", "run the local backend for the app and plug-ins (127.0.0.1)"),
+    Command("train", "ldl_backend.commands.train", "fine-tune a generator with LDL's loss (--preset or a TOML recipe)"),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    arguments_list = list(sys.argv[1:] if argv is None else argv)
+    arguments = build_parser(_chosen(arguments_list)).parse_args(arguments_list)
+    # Imported here, after parsing: ``ldl --help`` and argument errors stay instant.
+    from ldl_backend.errors import LdlError
+    from ldl_backend.models.catalog import builtin_catalog
+    from ldl_backend.models.store import ModelStore
+    from ldl_backend.paths import models_root
+
     store = ModelStore(models_root(), builtin_catalog())
     try:
         return int(arguments.handler(arguments, store))
@@ -32,24 +57,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``only``) every command listed but only the one named ``only`` built, if any."""
     parser = argparse.ArgumentParser(prog="ldl", description="LDL Studio: super-resolution that shows its artifacts")
     commands = parser.add_subparsers(dest="command", required=True)
-    upscale = commands.add_parser("upscale", help="upscale images or folders of images")
-    upscale_command.add_arguments(upscale)
-    upscale.set_defaults(handler=upscale_command.run)
-    models = commands.add_parser("models", help="list, install and remove models")
-    models_command.add_subcommands(models.add_subparsers(dest="models_command", required=True))
-    evaluate = commands.add_parser("eval", help="score models on an image set (PSNR-Y, SSIM-Y, NIQE, LPIPS)")
-    evaluate_command.add_arguments(evaluate)
-    evaluate.set_defaults(handler=evaluate_command.run)
-    serve = commands.add_parser("serve", help="run the local backend for the app and plug-ins (127.0.0.1)")
-    serve_command.add_arguments(serve)
-    serve.set_defaults(handler=serve_command.run)
-    train = commands.add_parser("train", help="fine-tune a generator with LDL's loss (--preset or a TOML recipe)")
-    train_command.add_arguments(train)
-    train.set_defaults(handler=train_command.run)
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.help)
+        if only is not None and command.name != only:
+            continue
+        module = command.load()
+        if hasattr(module, "add_subcommands"):
+            module.add_subcommands(sub.add_subparsers(dest=f"{command.name}_command", required=True))
+        else:
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
+
+
+def _chosen(argv: Sequence[str]) -> str:
+    """The command the arguments name: the first word (``ldl`` itself takes no option but --help). Any other word,
+    or none, builds no command's arguments: argparse then lists the commands or names the unknown one."""
+    return next((word for word in argv if not word.startswith("-")), "")
 
 
 if __name__ == "__main__":
