@@ -126,7 +126,19 @@ def pillow_image(stream: BinaryIO, fmt: str, name: str) -> Iterator[Image.Image]
 
 
 def probe_stream(stream: BinaryIO, fmt: str, name: str) -> Probe:
-    """Probe an open file (or bytes) whose format ``sniff_format`` found to be ``fmt``."""
+    """Probe an open file (or bytes) whose format ``sniff_format`` found to be ``fmt``. Raises ``ImageFileError``
+    for a header the file's format cannot hold, a width or height of 0 included."""
+    probe = _probe_format(stream, fmt, name)
+    if probe.info.width < 1 or probe.info.height < 1:
+        # A TIFF may say ImageWidth 0: tifffile reads it, and the decoders return an empty array for the engine.
+        raise ImageFileError(
+            f"{name}: its header says {probe.info.width}×{probe.info.height} pixels; an image has at least 1×1",
+            DAMAGED_HINT,
+        )
+    return probe
+
+
+def _probe_format(stream: BinaryIO, fmt: str, name: str) -> Probe:
     if fmt == "PNG":
         return _probe_png(stream, name)
     if fmt == "TIFF":
