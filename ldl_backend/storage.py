@@ -23,15 +23,16 @@ _PLAIN_FILE_MODE = _plain_file_mode()
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """Yield a temporary file beside ``path``; on success it is synced and renamed over ``path``.
+def atomic_output(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
+    """Yield a temporary file beside ``path``; on success it is synced and renamed over ``path``, with ``mode``
+    (None: what a plain ``open()`` gives, as this process's umask was at import).
 
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
-        os.fchmod(descriptor, _PLAIN_FILE_MODE)
+        os.fchmod(descriptor, _PLAIN_FILE_MODE if mode is None else mode)
         with os.fdopen(descriptor, "wb") as stream:
             yield stream
             stream.flush()

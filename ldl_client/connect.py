@@ -17,6 +17,9 @@ from .locations import Locations, default_locations
 from .transport import Transport
 
 _POLL_SECONDS = 0.1
+# A server connect() starts stops after this long without requests or jobs: it does not outlive the front ends by
+# more, and starting one again costs a few seconds (the next request does it, see ``_client``).
+DEFAULT_IDLE_EXIT = 600.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,9 @@ class ConnectSettings:
     the host, not a Python, so plugins pass the installer's interpreter here); None means ``sys.executable``.
     ``start_server``: start one when none is running. ``locations``: where to look and log (None: this user's,
     honouring ``$LDL_STUDIO_HOME``). ``environment``: for the lookup and the started server (None: ``os.environ``).
-    ``request_timeout``: seconds any one socket operation may take.
+    ``request_timeout``: seconds any one socket operation may take. ``idle_exit``: seconds without requests or
+    jobs after which a server started here stops (None: it runs until stopped); a client whose server stopped starts
+    a new one on its next request, and finished jobs are still there.
     """
 
     python: str | None = None
@@ -35,6 +40,7 @@ class ConnectSettings:
     locations: Locations | None = None
     environment: Mapping[str, str] | None = None
     request_timeout: float = 60.0
+    idle_exit: float | None = DEFAULT_IDLE_EXIT
 
 
 def connect(timeout: float = 30.0, settings: ConnectSettings | None = None) -> Client:
@@ -46,7 +52,7 @@ def connect(timeout: float = 30.0, settings: ConnectSettings | None = None) -> C
     """
     settings = settings or ConnectSettings()
     locations = settings.locations or default_locations(settings.environment)
-    client = _healthy_client(locations, settings)
+    client = _healthy_client(locations, settings, timeout)
     if client is not None:
         return client
     if not settings.start_server:
@@ -57,7 +63,7 @@ def connect(timeout: float = 30.0, settings: ConnectSettings | None = None) -> C
     python = settings.python or sys.executable
     log_file = locations.log_file
     try:
-        process = start_server(python, log_file, settings.environment)
+        process = start_server(python, log_file, settings.environment, settings.idle_exit)
     except OSError as e:
         raise ServerStartFailed(
             f"cannot start the LDL Studio server with {python}: {e}",
@@ -67,11 +73,11 @@ def connect(timeout: float = 30.0, settings: ConnectSettings | None = None) -> C
     return _wait_for_server(process, locations, settings, timeout)
 
 
-def _healthy_client(locations: Locations, settings: ConnectSettings) -> Client | None:
+def _healthy_client(locations: Locations, settings: ConnectSettings, timeout: float) -> Client | None:
     endpoint, _stale = find_server(locations.discovery_files)
     if endpoint is None:
         return None
-    client = _client(endpoint, locations, settings)
+    client = _client(endpoint, locations, settings, timeout)
     try:
         healthy = client.health().ok
     except ClientError:
@@ -80,9 +86,13 @@ def _healthy_client(locations: Locations, settings: ConnectSettings) -> Client |
     return client if healthy else None
 
 
-def _client(endpoint: ServerEndpoint, locations: Locations, settings: ConnectSettings) -> Client:
+def _client(endpoint: ServerEndpoint, locations: Locations, settings: ConnectSettings, timeout: float) -> Client:
     def rediscover() -> ServerEndpoint | None:
-        return find_server(locations.discovery_files)[0]
+        found = find_server(locations.discovery_files)[0]
+        if found is not None or not settings.start_server:
+            return found
+        # The server went away (its idle exit, a crash): start another, as connect() did for the first one.
+        return connect(timeout, settings).endpoint
 
     return Client(Transport(endpoint, rediscover, settings.request_timeout))
 
@@ -95,7 +105,7 @@ def _wait_for_server(
     while True:
         # Any healthy server will do: the interpreter may run the server as a child (Windows venv launchers), and
         # another front end may have started one at the same moment.
-        client = _healthy_client(locations, settings)
+        client = _healthy_client(locations, settings, timeout)
         if client is not None:
             return client
         code = process.poll()

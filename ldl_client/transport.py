@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -161,6 +162,10 @@ class Transport:
         except OSError as e:
             connection.close()
             raise ConnectionFailed(f"cannot connect to {where}: {e}", _NOT_RUNNING_HINT) from e
+        # http.client sends a body over ~3 KB in a second write: without NODELAY its last segment may wait for the
+        # server's delayed ACK of the headers (up to 200 ms on Windows; Linux's quick-ACK start hides it here).
+        with contextlib.suppress(OSError):
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sent = {
             # The server accepts only a loopback Host with the port; http.client would drop the port on 80.
             "Host": f"{LOOPBACK}:{endpoint.port}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 
 from ldl_backend import __version__
 from ldl_backend.errors import LdlError
@@ -12,6 +13,9 @@ from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import cache_root, data_root, runtime_root
 from ldl_backend.server import ServerConfig, prepare_server
 from ldl_backend.server.config import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY, DEFAULT_QUEUE_LIMIT
+from ldl_backend.server.connection_limits import ConnectionLimits
+from ldl_backend.server.private_folders import PRIVATE_UMASK
+from ldl_client.connect import DEFAULT_IDLE_EXIT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +27,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")
     parser.add_argument("--queue-limit", type=int, default=DEFAULT_QUEUE_LIMIT, help="most jobs waiting at once")
     parser.add_argument("--cache-bytes", type=int, default=DEFAULT_CACHE_BYTES, help="size limit of stored layers")
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=ConnectionLimits.max_connections,
+        help="connections kept at once; idle ones are closed first to make room (default %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long with no request and no job (default: run until stopped; "
+        f"the app and plug-ins start servers with {DEFAULT_IDLE_EXIT:g})",
+    )
 
 
 def run(arguments: argparse.Namespace, store: ModelStore) -> int:
@@ -37,10 +55,15 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
             max_body=arguments.max_body,
             queue_limit=arguments.queue_limit,
             cache_bytes=arguments.cache_bytes,
+            connections=ConnectionLimits(max_connections=arguments.max_connections),
+            idle_exit=arguments.idle_exit,
         )
     except ValueError as error:
         raise LdlError(str(error), "see `ldl serve --help`") from error
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The user's photos pass through this process and its worker (which inherits the mask): whatever they create
+    # without an explicit mode (SQLite's -wal/-shm, layers, scratch files) is the user's alone.
+    os.umask(PRIVATE_UMASK)
     try:
         server = prepare_server(config, store.root, __version__)
     except OSError as error:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ldl_backend.server.connection_limits import ConnectionLimits
 
 DEFAULT_MAX_BODY = 512 * 1024 * 1024
 DEFAULT_QUEUE_LIMIT = 32
@@ -26,7 +28,9 @@ def is_loopback(host: str) -> bool:
 class ServerConfig:
     """``data_dir``: the job database. ``cache_dir``: uploaded inputs and result layers (``cache_bytes`` at most).
     ``runtime_dir``: the discovery file. ``max_body``: request body limit in bytes. ``queue_limit``: queued jobs
-    beyond which submissions get 429. ``max_pixels``: input pixel budget, checked before decoding."""
+    beyond which submissions get 429. ``max_pixels``: input pixel budget, checked before decoding. ``connections``:
+    timeouts and the connection count. ``idle_exit``: seconds with no request and no job after which the server stops
+    (None: it runs until stopped; ``ldl_client.connect`` starts servers with a value)."""
 
     data_dir: Path
     cache_dir: Path
@@ -39,6 +43,8 @@ class ServerConfig:
     cache_bytes: int = DEFAULT_CACHE_BYTES
     max_pixels: int = 178_956_970
     model_memory: int = DEFAULT_MODEL_MEMORY
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    idle_exit: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -48,6 +54,8 @@ class ServerConfig:
                 f"{self.host} is not a loopback address; the server accepts local connections only "
                 "(pass --allow-remote to bind it anyway, at your own risk)"
             )
+        if self.idle_exit is not None and not self.idle_exit > 0:
+            raise ValueError(f"idle_exit must be a positive number of seconds, not {self.idle_exit}")
         for name in ("max_body", "queue_limit", "cache_bytes", "max_pixels", "model_memory"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")

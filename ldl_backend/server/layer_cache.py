@@ -72,7 +72,7 @@ class LayerCache:
         return np.load(self.layers / job_id / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
 
     def replace_plane(self, job_id: str, name: str, array: np.ndarray) -> None:
-        with atomic_output(self.layers / job_id / f"{name}.npy") as stream:
+        with atomic_output(self.layers / job_id / f"{name}.npy", mode=0o600) as stream:  # the user's alone
             np.save(stream, array, allow_pickle=False)
 
     def delete(self, job_id: str) -> None:

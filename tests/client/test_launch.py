@@ -32,6 +32,7 @@ def launch_settings(home: Path, python: Path, mode: str) -> ConnectSettings:
 
 def test_the_command_line() -> None:
     assert server_command("/opt/py") == ["/opt/py", "-m", "ldl_backend.cli", "serve"]
+    assert server_command("/opt/py", 90.5) == ["/opt/py", "-m", "ldl_backend.cli", "serve", "--idle-exit", "90.5"]
 
 
 def test_starts_a_server_and_waits_for_health(home: Path, fake_python: Path) -> None:
@@ -40,7 +41,8 @@ def test_starts_a_server_and_waits_for_health(home: Path, fake_python: Path) -> 
         assert client.health().ok
         assert client.endpoint.pid != os.getpid()
         log = (home / "logs" / "server.log").read_text()
-        assert "fake serve serve args=['-m', 'ldl_backend.cli', 'serve']" in log
+        # A server started on demand stops once no front end has used it for a while (ConnectSettings.idle_exit).
+        assert "fake serve serve args=['-m', 'ldl_backend.cli', 'serve', '--idle-exit', '600']" in log
         # A second connect finds the running one instead of starting another.
         assert connect(timeout=1, settings=launch_settings(home, fake_python, "crash")).endpoint == client.endpoint
     finally:

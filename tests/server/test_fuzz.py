@@ -39,6 +39,11 @@ DOCUMENTED_ERRORS = frozenset(
         (422, "image_too_large"),
         (429, "queue_full"),
         (503, "worker_unavailable"),
+        # Refusals before routing (docs/server-api.md, "Connections, files and lifetime").
+        (408, "request_timeout"),
+        (431, "headers_too_large"),
+        (501, "not_implemented"),
+        (503, "too_many_connections"),
     }
 )
 FINAL_STATES = {"succeeded", "failed", "cancelled", "interrupted"}
