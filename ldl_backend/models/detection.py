@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -21,8 +21,12 @@ __all__ = ["ArchitectureRegistry", "ArchitectureSpec", "DetectedModel", "default
 
 @dataclass(frozen=True)
 class DetectedModel:
+    """``skeleton``: the network the key check built on the meta device (no memory, no weights), which loading
+    fills instead of building it a second time; None where no check built one."""
+
     descriptor: ModelDescriptor
     state_dict: StateDict
+    skeleton: nn.Module | None = field(default=None, compare=False, repr=False)
 
 
 class ArchitectureRegistry:
@@ -53,12 +57,12 @@ class ArchitectureRegistry:
             try:
                 cleaned = spec.normalize(state_dict)
                 config = spec.detect(cleaned)
-                _check_keys_and_shapes(spec, config, cleaned)
+                skeleton = _check_keys_and_shapes(spec, config, cleaned)
             except DetectionMismatch as mismatch:
                 if best is None or mismatch.score > best[0]:
                     best = (mismatch.score, spec.architecture, mismatch)
                 continue
-            return DetectedModel(ModelDescriptor.from_config(config, spec), cleaned)
+            return DetectedModel(ModelDescriptor.from_config(config, spec), cleaned, skeleton)
         supported = [spec.architecture for spec in self._specs]
         if best is None or best[0] <= 0.0:
             raise UnknownArchitectureError(None, (), supported=supported)
@@ -77,8 +81,10 @@ def _build_loaded(detected: DetectedModel) -> nn.Module:
     """The network holding the state dict's tensors. Built on the meta device and given the loaded tensors, it
     skips the random initialisation every weight would get first (a quarter of a second for x4plus); a network
     that keeps tensors of its own outside the state dict (buffers computed at build time) is built for real."""
-    with torch.device("meta"):
-        network = detected.descriptor.build()
+    network = detected.skeleton
+    if network is None or any(not tensor.is_meta for tensor in network.state_dict().values()):
+        with torch.device("meta"):
+            network = detected.descriptor.build()
     # Copies in the network's own dtypes, as a plain load would make: the caller's tensors (maybe memory-mapped,
     # maybe half precision, maybe loaded into a second network such as an EMA copy) are never shared.
     expected = network.state_dict()
@@ -92,10 +98,12 @@ def _build_loaded(detected: DetectedModel) -> nn.Module:
 
 def _check_keys_and_shapes(
     spec: ArchitectureSpec[Any], config: ArchConfig, state_dict: Mapping[str, torch.Tensor]
-) -> None:
+) -> nn.Module:
+    """The network built on the meta device, after checking it has exactly the state dict's keys and shapes."""
     # Building on the meta device costs no memory and gives the exact keys and shapes the network expects.
     with torch.device("meta"):
-        expected = spec.build(config).state_dict()
+        skeleton = spec.build(config)
+    expected = skeleton.state_dict()
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
     if missing or unexpected:
@@ -107,6 +115,7 @@ def _check_keys_and_shapes(
                 score=0.95,
                 detail=f"{key} has shape {tuple(state_dict[key].shape)}, expected {tuple(tensor.shape)}",
             )
+    return skeleton
 
 
 def default_registry() -> ArchitectureRegistry:
