@@ -26,7 +26,6 @@ from ldl_client.options import DEFAULT_REFERENCE, ReferenceSource
 DEFAULT_BAND_ROWS = 256
 # Context rows the bicubic cue needs beyond a band, in input pixels (the cubic kernel reaches 2).
 _BICUBIC_MARGIN = 3
-_MIN_SIDE = 8
 
 
 class ArtifactInputError(LdlError):
@@ -54,7 +53,7 @@ def estimate_artifact_map(
     ``predictor``: default the packaged one. ``band_rows``: rows computed at a time (memory ∝ band_rows × W).
 
     Raises ``ArtifactInputError`` for mismatched shapes, unsupported dtypes, non-finite pixels, images smaller
-    than 8 px, and ``PredictorFileError`` when the packaged predictor is missing or invalid.
+    empty images, and ``PredictorFileError`` when the packaged predictor is missing or invalid.
     """
     _check_layer("detail", detail)
     _check_layer("reference", reference)
@@ -64,8 +63,9 @@ def estimate_artifact_map(
             "pass the generator's output and the reference upscale of the same image",
         )
     height, width = detail.shape[:2]
-    if min(height, width) < _MIN_SIDE:
-        raise ArtifactInputError(f"a {height}×{width} image is too small for an artifact map", "use 8×8 or larger")
+    # Tiny images (down to 1×1) work: every border is folded back by repeated reflection (``_reflect``).
+    if min(height, width) < 1:
+        raise ArtifactInputError(f"a {height}×{width} image is empty", "pass an image of at least 1×1 pixels")
     if band_rows < 1:
         raise ValueError(f"band_rows must be at least 1, not {band_rows}")
     if low_res is None:

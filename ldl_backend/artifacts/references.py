@@ -89,7 +89,9 @@ class TtaRunner:
         for index in range(self._first, self._count):
             if self._cancel is not None:
                 self._cancel.raise_if_cancelled()
-            transformed = np.ascontiguousarray(dihedral(batch, index))
+            # A copy, not ascontiguousarray: a flipped axis of length 1 counts as contiguous yet keeps its negative
+            # stride, which torch.from_numpy refuses (1-pixel-wide or -high images).
+            transformed = dihedral(batch, index).copy()
             restored = inverse_dihedral(self._inner.run(transformed), index)
             total = restored.astype(np.float32, copy=True) if total is None else total + restored
             if self._on_pass is not None:

@@ -8,12 +8,14 @@ import logging
 import os
 
 from ldl_backend import __version__
+from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS
 from ldl_backend.errors import LdlError
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import cache_root, data_root, runtime_root
 from ldl_backend.server import ServerConfig, prepare_server
 from ldl_backend.server.config import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY, DEFAULT_QUEUE_LIMIT
 from ldl_backend.server.connection_limits import ConnectionLimits
+from ldl_backend.server.host_memory import default_job_memory
 from ldl_backend.server.private_folders import PRIVATE_UMASK
 from ldl_client.connect import DEFAULT_IDLE_EXIT
 
@@ -26,7 +28,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")
     parser.add_argument("--queue-limit", type=int, default=DEFAULT_QUEUE_LIMIT, help="most jobs waiting at once")
-    parser.add_argument("--cache-bytes", type=int, default=DEFAULT_CACHE_BYTES, help="size limit of stored layers")
+    parser.add_argument(
+        "--cache-bytes", type=int, default=DEFAULT_CACHE_BYTES, help="size limit of stored inputs and layers"
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_OUTPUT_PIXELS,
+        help="refuse jobs whose output would be larger than this many pixels, as `ldl upscale --max-pixels` "
+        "(default: 1 gigapixel)",
+    )
+    parser.add_argument(
+        "--max-job-memory",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="refuse jobs estimated to need more memory than this (default: 3/4 of this machine's RAM)",
+    )
     parser.add_argument(
         "--max-connections",
         type=int,
@@ -55,6 +73,8 @@ def run(arguments: argparse.Namespace, store: ModelStore) -> int:
             max_body=arguments.max_body,
             queue_limit=arguments.queue_limit,
             cache_bytes=arguments.cache_bytes,
+            max_output_pixels=arguments.max_pixels,
+            max_job_memory=default_job_memory() if arguments.max_job_memory is None else arguments.max_job_memory,
             connections=ConnectionLimits(max_connections=arguments.max_connections),
             idle_exit=arguments.idle_exit,
         )

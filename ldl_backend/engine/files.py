@@ -35,6 +35,13 @@ class FileResult:
     seconds: float
 
 
+def largest_output(width: int, height: int, scale: int, output_size: OutputSize | None) -> int:
+    """Pixels of the largest image an upscale of ``width``×``height`` makes: the model's ×``scale`` output or the
+    final size, whichever is larger. The output budget (``max_output_pixels``) applies to it."""
+    final = (output_size or OutputSize()).resolve(width, height, scale)
+    return max(width * scale * height * scale, final[0] * final[1])
+
+
 def read_checked(job: FileJob, scale: int) -> ImageData:
     """The input of ``job``, read after the checks that must come first: the destination is not the input and does
     not exist (unless ``overwrite``), and the ×``scale`` output fits the pixel budget (checked before decoding).
@@ -46,9 +53,7 @@ def read_checked(job: FileJob, scale: int) -> ImageData:
     if job.destination.exists() and not job.overwrite:
         raise OutputExistsError(f"{job.destination} already exists", "pass --overwrite to replace it")
     info = probe_image(job.source)
-    model_size = (info.width * scale, info.height * scale)
-    final = (job.output_size or OutputSize()).resolve(info.width, info.height, scale)
-    largest = max(model_size[0] * model_size[1], final[0] * final[1])
+    largest = largest_output(info.width, info.height, scale, job.output_size)
     if largest > job.max_output_pixels:
         raise ImageTooLargeError(
             f"{job.source.name} is {info.width}×{info.height}; upscaling it would make a {largest:,}-pixel "

@@ -8,7 +8,7 @@ from ldl_backend.imageio.colour_profiles import srgb_profile_bytes
 from ldl_backend.imageio.formats import INPUT_SUFFIXES, READABLE_FORMATS, WRITABLE_FORMATS
 from ldl_backend.imageio.image import ImageData, ImageMetadata, dtype_max
 from ldl_backend.imageio.probe import ImageInfo, probe_image
-from ldl_backend.imageio.reader import DEFAULT_MAX_PIXELS, read_image
+from ldl_backend.imageio.reader import DEFAULT_MAX_PIXELS, check_image_bytes, read_image
 from ldl_backend.imageio.writer import write_image
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ImageData",
     "ImageInfo",
     "ImageMetadata",
+    "check_image_bytes",
     "dtype_max",
     "probe_image",
     "read_image",

@@ -15,7 +15,7 @@ import numpy as np
 import tifffile
 
 from ldl_backend.errors import ImageFileError, ImageTooLargeError
-from ldl_backend.imageio.formats import DAMAGED_HINT, DECODE_ERRORS
+from ldl_backend.imageio.formats import DAMAGED_HINT, DECODE_ERRORS, sniff_format
 from ldl_backend.imageio.image import ImageData, ImageMetadata
 from ldl_backend.imageio.jpeg_markers import has_end_of_image
 from ldl_backend.imageio.orientation import apply_orientation, reset_orientation
@@ -86,6 +86,30 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageData:
     return ImageData(colour, alpha, metadata)
 
 
+def check_image_bytes(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """What ``read_image`` checks before it decodes, on an image file's bytes, without decoding a pixel: the format
+    (from the first bytes), the header, the pixel budget, and that the file is complete (a PNG's every CRC up to
+    IEND, a JPEG's end-of-image marker). ``name`` stands for the file in messages.
+
+    Raises what ``read_image`` raises for these; a file that passes may still fail to decode (damaged pixel data).
+    """
+    fmt = sniff_format(data[:32], name)
+    probe = probe_stream(io.BytesIO(data), fmt, name)
+    _check_budget(probe.info, max_pixels, name)
+    if probe.png is not None:
+        _check_png_complete(data, name)
+    elif fmt == "JPEG" and not has_end_of_image(data):
+        raise ImageFileError(f"{name} is an incomplete JPEG (its end-of-image marker is missing)", DAMAGED_HINT)
+    return probe.info
+
+
+def _check_png_complete(data: bytes, name: str) -> None:
+    try:
+        read_png_facts(io.BytesIO(data), check_all=True)  # every CRC, up to IEND: refuses truncated files
+    except DECODE_ERRORS as error:
+        raise ImageFileError(f"{name} is a damaged PNG: {error}", DAMAGED_HINT) from error
+
+
 def _check_budget(info: ImageInfo, max_pixels: int, name: str) -> None:
     if info.pixels > max_pixels:
         raise ImageTooLargeError(
@@ -105,10 +129,7 @@ def _decode(data: bytes, probe: Probe, name: str) -> _Decoded:
 
 
 def _decode_png(data: bytes, facts: PngFacts, name: str) -> _Decoded:
-    try:
-        read_png_facts(io.BytesIO(data), check_all=True)  # every CRC, up to IEND: refuses truncated files
-    except DECODE_ERRORS as error:
-        raise ImageFileError(f"{name} is a damaged PNG: {error}", DAMAGED_HINT) from error
+    _check_png_complete(data, name)
     header = facts.header
     if header.bit_depth == 16 and header.colour_type in (COLOUR_RGB, COLOUR_GRAY_ALPHA, COLOUR_RGBA):
         try:

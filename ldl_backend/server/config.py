@@ -6,7 +6,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS
 from ldl_backend.server.connection_limits import ConnectionLimits
+from ldl_backend.server.host_memory import default_job_memory
 
 DEFAULT_MAX_BODY = 512 * 1024 * 1024
 DEFAULT_QUEUE_LIMIT = 32
@@ -28,7 +30,9 @@ def is_loopback(host: str) -> bool:
 class ServerConfig:
     """``data_dir``: the job database. ``cache_dir``: uploaded inputs and result layers (``cache_bytes`` at most).
     ``runtime_dir``: the discovery file. ``max_body``: request body limit in bytes. ``queue_limit``: queued jobs
-    beyond which submissions get 429. ``max_pixels``: input pixel budget, checked before decoding. ``connections``:
+    beyond which submissions get 429. ``max_pixels``: input pixel budget, checked before decoding.
+    ``max_output_pixels``: output pixel budget (``ldl upscale --max-pixels``'s). ``max_job_memory``: bytes one job
+    may take at its peak, estimated from the image's header (default: 3/4 of this machine's RAM). ``connections``:
     timeouts and the connection count. ``idle_exit``: seconds with no request and no job after which the server stops
     (None: it runs until stopped; ``ldl_client.connect`` starts servers with a value)."""
 
@@ -42,6 +46,8 @@ class ServerConfig:
     queue_limit: int = DEFAULT_QUEUE_LIMIT
     cache_bytes: int = DEFAULT_CACHE_BYTES
     max_pixels: int = 178_956_970
+    max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS
+    max_job_memory: int = field(default_factory=default_job_memory)
     model_memory: int = DEFAULT_MODEL_MEMORY
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     idle_exit: float | None = None
@@ -56,6 +62,14 @@ class ServerConfig:
             )
         if self.idle_exit is not None and not self.idle_exit > 0:
             raise ValueError(f"idle_exit must be a positive number of seconds, not {self.idle_exit}")
-        for name in ("max_body", "queue_limit", "cache_bytes", "max_pixels", "model_memory"):
+        for name in (
+            "max_body",
+            "queue_limit",
+            "cache_bytes",
+            "max_pixels",
+            "max_output_pixels",
+            "max_job_memory",
+            "model_memory",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")

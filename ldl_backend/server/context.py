@@ -26,4 +26,6 @@ class ServerContext:
     job_events: JobEvents
     # Re-blends of one server run one at a time, so a job's mask and blend files always belong together.
     reblend_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Submissions take their room in the cache one at a time, so two cannot both count the same free bytes.
+    submit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     devices: DeviceList = field(default_factory=DeviceList)

@@ -1,4 +1,5 @@
-"""The files of the jobs: decoded inputs waiting for the worker, and the five result layers as ``.npy`` arrays.
+"""The files of the jobs: inputs waiting for the worker (as submitted, ``job_inputs``), and the five result layers
+as ``.npy`` arrays.
 
 Each job's folder appears whole or not at all (written beside, then renamed); a re-blend replaces single files
 atomically. Shared by the API process and the worker: the worker writes layers, the API reads them.
@@ -16,6 +17,7 @@ import numpy as np
 
 from ldl_backend.artifacts.layers import UpscaleLayers
 from ldl_backend.imageio import ImageData, ImageMetadata
+from ldl_backend.server.job_inputs import Upload, input_bytes, read_input, write_input
 from ldl_backend.storage import atomic_output
 from ldl_client.layers import IMAGE_LAYERS, LAYER_NAMES
 
@@ -39,11 +41,23 @@ class LayerCache:
         return self.root / "scratch"
 
     # -- inputs ------------------------------------------------------------------------------------------------
-    def save_input(self, job_id: str, image: ImageData) -> None:
-        _save_folder(self.inputs / job_id, {"colour": image.colour, "alpha": image.alpha}, image.metadata)
+    def save_input(self, job_id: str, upload: Upload) -> None:
+        """The submitted bytes, as received (``job_inputs``: only the worker decodes them)."""
+        write_input(self.inputs / job_id, upload)
 
     def load_input(self, job_id: str) -> ImageData:
-        return _load_image(self.inputs / job_id, "colour")
+        """The job's input, decoded; raises ``ImageFileError`` for pixel data that does not decode."""
+        return read_input(self.inputs / job_id)
+
+    def input_sizes(self) -> dict[str, int]:
+        """Bytes of each waiting or running job's stored input."""
+        if not self.inputs.is_dir():
+            return {}
+        return {
+            folder.name: input_bytes(folder)
+            for folder in self.inputs.iterdir()
+            if folder.is_dir() and not folder.name.startswith(".")
+        }
 
     def delete_input(self, job_id: str) -> None:
         shutil.rmtree(self.inputs / job_id, ignore_errors=True)

@@ -14,6 +14,8 @@ from ldl_client.raw_image import RAW_CONTENT_TYPE, RawHeader, RawHeaderError
 RAW_TYPE = RAW_CONTENT_TYPE
 # The format's dtypes, little-endian on the wire.
 _DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "float32": np.dtype("<f4")}
+# Samples checked for NaN at a time: the boolean temporary stays at 1 MiB whatever the image.
+_CHECK_SAMPLES = 1 << 20
 
 
 def parse_header(headers: Mapping[str, str], max_pixels: int) -> RawHeader:
@@ -32,20 +34,28 @@ def parse_header(headers: Mapping[str, str], max_pixels: int) -> RawHeader:
     return header
 
 
-def decode_pixels(header: RawHeader, body: bytes) -> np.ndarray:
-    """H×W×C array in native byte order; 400 when the body's length does not match the headers."""
+def check_body(header: RawHeader, body: bytes) -> None:
+    """400 when the body's length does not match the headers or float32 samples are not finite. Reads the bytes in
+    place (a slice at a time), so checking costs no copy of the image."""
     if len(body) != header.byte_count:
         raise bad_request(
             f"the raw body has {len(body):,} bytes; {header.width}×{header.height}×{header.channels} {header.dtype} "
             f"needs {header.byte_count:,}",
             "send the pixels interleaved, row by row, with no padding",
         )
+    if header.dtype == "float32":
+        samples = np.frombuffer(body, dtype=_DTYPES["float32"])
+        for start in range(0, samples.size, _CHECK_SAMPLES):
+            if not np.isfinite(samples[start : start + _CHECK_SAMPLES]).all():
+                raise bad_request("the raw float32 pixels contain NaN or infinity", "send finite values")
+
+
+def decode_pixels(header: RawHeader, body: bytes) -> np.ndarray:
+    """H×W×C array in native byte order; 400 for a body ``check_body`` refuses."""
+    check_body(header, body)
     dtype = _DTYPES[header.dtype]
     pixels = np.frombuffer(body, dtype=dtype).reshape(header.height, header.width, header.channels)
-    pixels = pixels.astype(dtype.newbyteorder("="))
-    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
-        raise bad_request("the raw float32 pixels contain NaN or infinity", "send finite values")
-    return pixels
+    return pixels.astype(dtype.newbyteorder("="))
 
 
 def decode_image(header: RawHeader, body: bytes) -> ImageData:

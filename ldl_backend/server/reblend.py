@@ -3,7 +3,6 @@ model. Gives exactly what ``upscale_with_layers`` gives for the same options."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 
@@ -11,18 +10,15 @@ import numpy as np
 
 from ldl_backend.artifacts.blend import blend_image
 from ldl_backend.artifacts.masks import check_mask, mask_from_map
-from ldl_backend.server import raw_image
+from ldl_backend.server import json_body, raw_image
 from ldl_backend.server.errors import bad_request
 from ldl_backend.server.layer_cache import LayerCache
 
 
 def parse_settings(body: bytes) -> tuple[float, float]:
-    """``{"threshold": float, "softness": float}`` → the pair; 400 for anything else."""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise bad_request(f"the body is not JSON: {error}", 'send {"threshold": 0.3, "softness": 0.4}') from error
-    if not isinstance(document, dict) or set(document) != {"threshold", "softness"}:
+    """``{"threshold": float, "softness": float}`` → the pair; 400 for anything else (413 for a huge body)."""
+    document = json_body.parse_object(body, '{"threshold": 0.3, "softness": 0.4}')
+    if set(document) != {"threshold", "softness"}:
         raise bad_request('the body must be {"threshold": float, "softness": float}', "send exactly these two fields")
     values: list[float] = []
     for name in ("threshold", "softness"):

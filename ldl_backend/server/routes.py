@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ldl_backend.errors import LdlError
-from ldl_backend.server import layer_files, model_import, reblend, submission
+from ldl_backend.server import budget, cache_limit, layer_files, model_import, reblend, submission
+from ldl_backend.server.budget import Budgets
 from ldl_backend.server.context import ServerContext
 from ldl_backend.server.errors import ApiError, bad_request, conflict, not_found, status_of
 from ldl_backend.server.jobs import Job
@@ -122,24 +123,27 @@ class Routes:
         return JSONResponse(openapi_document(self._context.version))
 
     async def submit(self, request: Request) -> Response:
-        context = self._context
+        context, config = self._context, self._context.config
         options = submission.parse_options(request.query_params.multi_items(), context.models.catalog())
         submission.check_device(options.device, await run_in_threadpool(context.devices.get))
         self._check_capacity()
-        status = await run_in_threadpool(context.models.status, options.model)
-        if not status.availability.usable:
-            raise ApiError(404, "unknown_model", f"model {options.model!r} is not installed", status.note)
+        for name in submission.model_names(options):  # a reference model too: refused now, not when the job runs
+            status = await run_in_threadpool(context.models.status, name)
+            if not status.availability.usable:
+                raise ApiError(404, "unknown_model", f"model {name!r} is not installed", status.note)
         body = await request.body()
-        image = await run_in_threadpool(
-            submission.decode_body,
-            body,
-            request.headers.get("content-type"),
-            request.headers,
-            context.cache.scratch,
-            context.config.max_pixels,
+        # Header checks only: the image is never decoded here, and every budget holds before it is stored.
+        upload = await run_in_threadpool(
+            submission.inspect_body, body, request.headers.get("content-type"), request.headers, config.max_pixels
         )
-        job_id = uuid.uuid4().hex
-        await run_in_threadpool(context.cache.save_input, job_id, image)
+        budgets = Budgets(config.max_output_pixels, config.max_job_memory)
+        await run_in_threadpool(budget.check_job, upload.shape, options, context.models.catalog(), budgets)
+        async with context.submit_lock:  # room in the cache is counted and taken by one submission at a time
+            await run_in_threadpool(
+                cache_limit.admit_input, context.jobs, context.cache, context.job_events, config.cache_bytes, len(body)
+            )
+            job_id = uuid.uuid4().hex
+            await run_in_threadpool(context.cache.save_input, job_id, upload)
         try:
             self._check_capacity()
         except ApiError:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
+from ldl_backend.artifacts.job_memory import ImageShape
 from ldl_backend.errors import CatalogError, ImageFileError
-from ldl_backend.imageio import ImageData, read_image
+from ldl_backend.imageio import check_image_bytes
 from ldl_backend.imageio.formats import sniff_format
 from ldl_backend.models.catalog import Catalog, check_model_name
 from ldl_backend.server import raw_image
 from ldl_backend.server.errors import ApiError, bad_request, unknown_model
+from ldl_backend.server.job_inputs import Upload
 from ldl_client.options import OptionError, ReferenceKind, SubmitOptions
 
 ENCODED_TYPES = ("image/png", "image/tiff", "image/jpeg", "image/webp")
+_SAMPLE_BYTES = {"uint8": 1, "uint16": 2, "float32": 4}
 
 
 def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> SubmitOptions:
@@ -31,7 +32,20 @@ def parse_options(query: Sequence[tuple[str, str]], catalog: Catalog) -> SubmitO
     reference = options.reference
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
         _model(reference.model_name, catalog)
+        detail_scale, reference_scale = catalog.get(options.model).scale, catalog.get(reference.model_name).scale
+        if reference_scale != detail_scale:
+            raise bad_request(
+                f"the reference model {reference.model_name} upscales ×{reference_scale}, the model "
+                f"{options.model} ×{detail_scale}",
+                "choose a reference model of the same scale, or reference=tta",
+            )
     return options
+
+
+def model_names(options: SubmitOptions) -> tuple[str, ...]:
+    """Every model a job runs: its model, and its reference model when the reference is ``model:NAME``."""
+    reference = options.reference.model_name if options.reference.kind is ReferenceKind.MODEL else None
+    return (options.model,) if reference is None else (options.model, reference)
 
 
 def check_device(device: str, devices: Sequence[str]) -> None:
@@ -55,13 +69,17 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def decode_body(
-    body: bytes, content_type: str | None, headers: Mapping[str, str], scratch: Path, max_pixels: int
-) -> ImageData:
-    """The submitted image. 400 empty body, 415 unsupported type or format, 422 damaged or over the pixel budget."""
+def inspect_body(body: bytes, content_type: str | None, headers: Mapping[str, str], max_pixels: int) -> Upload:
+    """The submitted image, checked from its header and never decoded (``job_inputs`` says why). 400 empty body or a
+    raw body that does not match its headers, 415 unsupported type or format, 422 damaged, incomplete or over the
+    pixel budget."""
     kind = media_type(content_type)
     if kind == raw_image.RAW_TYPE:
-        return raw_image.decode_image(raw_image.parse_header(headers, max_pixels), body)
+        header = raw_image.parse_header(headers, max_pixels)
+        raw_image.check_body(header, body)
+        colour = 1 if header.channels == 1 else 3
+        shape = ImageShape(header.width, header.height, colour, header.channels == 4, _SAMPLE_BYTES[header.dtype])
+        return Upload(body, shape, header)
     if kind not in ENCODED_TYPES:
         raise ApiError(
             415,
@@ -75,17 +93,11 @@ def decode_body(
         sniff_format(body[:32], "the uploaded image")
     except ImageFileError as error:
         raise ApiError(415, "unsupported_image", error.message, error.hint) from error
-    scratch.mkdir(parents=True, exist_ok=True)
-    upload = scratch / f"{uuid.uuid4().hex}.upload"
     try:
-        upload.write_bytes(body)
-        return read_image(upload, max_pixels)
+        info = check_image_bytes(body, "the uploaded image", max_pixels)
     except ImageFileError as error:
-        raise ApiError(
-            422 if error.code in ("bad_image", "image_too_large") else 400,
-            error.code,
-            error.message.replace(upload.name, "the uploaded image"),
-            error.hint,
-        ) from error
-    finally:
-        upload.unlink(missing_ok=True)
+        status = 422 if error.code in ("bad_image", "image_too_large") else 400
+        raise ApiError(status, error.code, error.message, error.hint) from error
+    # read_image's dtypes: 8 bits or fewer → uint8, 16 → uint16, anything wider → float32 (or uint16).
+    sample_bytes = 1 if info.bit_depth <= 8 else 2 if info.bit_depth == 16 else 4
+    return Upload(body, ImageShape(info.width, info.height, info.channels, info.has_alpha, sample_bytes))

@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from ldl_backend.server.cache_limit import make_room
 from ldl_backend.server.job_events import JobEvents
 from ldl_backend.server.jobs import INTERRUPTED_ERROR, Job, JobStore
 from ldl_backend.server.layer_cache import LayerCache
@@ -220,17 +221,5 @@ class Supervisor:
         return job
 
     def _enforce_cache_limit(self, newest: str) -> None:
-        """Drop the oldest finished jobs (layers and record) while the layer cache is over its size limit."""
-        sizes = self._cache.sizes()
-        total = sum(sizes.values())
-        if total <= self._cache_bytes:
-            return
-        for job in reversed(self._jobs.all()):
-            if total <= self._cache_bytes:
-                break
-            if job.id == newest or job.id not in sizes or not job.state.is_final:
-                continue
-            if self._jobs.delete(job.id, unless=(JobState.RUNNING,)):
-                self._events.notify(job.id)
-                self._cache.delete(job.id)
-                total -= sizes[job.id]
+        """Drop the oldest finished jobs while the cache (inputs and layers) is over its size limit."""
+        make_room(self._jobs, self._cache, self._events, self._cache_bytes, keep=newest)

@@ -37,8 +37,11 @@ DOCUMENTED_ERRORS = frozenset(
         (415, "unsupported_media_type"),
         (422, "bad_image"),
         (422, "image_too_large"),
+        (422, "output_too_large"),
+        (422, "over_memory_budget"),
         (429, "queue_full"),
         (503, "worker_unavailable"),
+        (507, "cache_full"),
         # Refusals before routing (docs/server-api.md, "Connections, files and lifetime").
         (408, "request_timeout"),
         (431, "headers_too_large"),
