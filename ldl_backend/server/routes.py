@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ldl_backend.errors import LdlError
@@ -53,6 +53,11 @@ def guarded(handler: Handler) -> Handler:
         except LdlError as error:
             retry = error.retry_after if isinstance(error, ApiError) else None
             return error_response(status_of(error), error.code, error.message, error.hint, retry)
+        except ClientDisconnect:
+            # The client went away mid-upload (or the body deadline cut it off and it got its 408): nobody to
+            # answer and nothing of ours failed, so no traceback in the log.
+            _log.info("%s %s: the client disconnected before its request was read", request.method, request.url.path)
+            return Response(status_code=499)
         except Exception:
             _log.exception("%s %s failed", request.method, request.url.path)
             return error_response(500, "internal", "the server failed to handle this request", "see the server's log")

@@ -30,6 +30,7 @@ from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore
 from ldl_backend.server.config import DEFAULT_MODEL_MEMORY
+from ldl_backend.server.freed_memory import return_freed_memory
 from ldl_backend.server.layer_cache import LayerCache
 from ldl_backend.server.protocol import JobFailed, JobFinished, JobProgress, Ready, RunJob
 from ldl_client.options import ReferenceKind, SubmitOptions
@@ -246,3 +247,5 @@ def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: E
             connection.send(
                 JobFailed(request.job_id, "internal", f"the upscale failed: {error}", "see the server's log")
             )
+        finally:
+            return_freed_memory()  # finished, failed or cancelled: the job's peak goes back to the system
