@@ -95,15 +95,16 @@ def plan_tiles(height: int, width: int, *, overlap: int, blend: int, multiple: i
 
 
 def _axis_plans(length: int, overlap: int, blend: int, multiple: int, max_side: int) -> list[tuple[AxisTile, ...]]:
-    """Every distinct way to cover the axis with 1, 2, 3… equal tiles, each of the smallest size for its count,
-    down to tiles twice the overlap (smaller ones would compute the overlap more than the image)."""
+    """Every distinct way to cover the axis with 1, 2, 3… equal tiles, each of the smallest size for its count.
+    Counts stop where a tile would hold less than one overlap of new pixels: more tiles than that only add overlap
+    (a memory budget that needs such small tiles falls back to square ones, see ``TiledUpscaler.plan``)."""
     padded = -(-length // multiple) * multiple
-    floor = 2 * overlap + multiple
+    smallest = overlap + multiple + 1
     plans: dict[int, tuple[AxisTile, ...]] = {}
-    for count in range(1, padded // max(1, floor - overlap) + 2):
+    for count in range(1, padded // max(1, overlap) + 2):
         size = -(-(padded + (count - 1) * overlap) // count)
         size = -(-size // multiple) * multiple
-        if count > 1 and size < floor:
+        if count > 1 and size < smallest:
             break
         if size > max_side:
             continue

@@ -124,4 +124,4 @@ def test_python3_isolated_imports_ldl_client_without_numpy_or_torch(python: str)
     if result.returncode != 0 and "SyntaxError" in result.stderr:
         pytest.skip(f"{python} is older than Python 3.10")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("1 model=realesrgan-x4plus&reference=tta%3A8"), result.stdout
+    assert result.stdout.startswith("1 model=realesrgan-x4plus&reference=lanczos"), result.stdout

@@ -90,7 +90,7 @@ def test_unknown_content_is_refused(data: bytes) -> None:
 
 def test_options_query_leaves_out_a_default_scale() -> None:
     query = SubmitOptions(model="x4").query()
-    assert query == "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
+    assert query == "model=x4&reference=lanczos&threshold=0.3&softness=0.4&alpha=resize"
     explicit_auto = SubmitOptions(model="x4", device="auto", precision=None, tile=None)
     assert explicit_auto.query() == query  # what older servers, which refuse these options, are sent
 
@@ -106,7 +106,7 @@ def test_options_query_leaves_out_a_default_scale() -> None:
     ],
 )
 def test_options_query_sends_advanced_options_only_when_chosen(fields: dict[str, object], added: str) -> None:
-    base = "model=x4&reference=tta%3A8&threshold=0.3&softness=0.4&alpha=resize"
+    base = "model=x4&reference=lanczos&threshold=0.3&softness=0.4&alpha=resize"
     options = SubmitOptions(model="x4", **fields)  # type: ignore[arg-type]
     assert options.query() == base + added
     assert SubmitOptions.from_query(parse_qsl(options.query())) == options

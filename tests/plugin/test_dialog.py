@@ -44,7 +44,7 @@ def test_defaults_give_the_default_model_at_its_own_scale_before_its_first_conve
     dialog = UpscaleDialog(MODELS, ("cpu", "cuda:0"), (100, 50), False, {})
     qtbot.addWidget(dialog)
     assert dialog.request() == UpscaleRequest(
-        SubmitOptions(model=DEFAULT_MODEL, reference=ReferenceSource.parse("tta:8")), target="document"
+        SubmitOptions(model=DEFAULT_MODEL, reference=ReferenceSource.parse("lanczos")), target="document"
     )
     assert dialog.model.itemData(0) == DEFAULT_MODEL and dialog.model_note.text() == "converted"
     assert [b.isEnabled() for b in dialog.targets.buttons()] == [True, False, False]

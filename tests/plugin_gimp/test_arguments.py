@@ -26,7 +26,7 @@ def test_defaults_are_the_contracts() -> None:
     assert defaults == UpscaleArguments(
         model=DEFAULT_MODEL,
         factor=0,
-        reference="tta:8",
+        reference="lanczos",
         threshold=DEFAULT_THRESHOLD,
         softness=DEFAULT_SOFTNESS,
         selection_target="new-image",

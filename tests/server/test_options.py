@@ -78,7 +78,7 @@ def test_the_job_store_keeps_the_options_and_loads_older_records(tmp_path: Path)
     store = JobStore(tmp_path / "jobs.sqlite3")
     job = store.get("b" * 32)
     assert job is not None and job.state is JobState.SUCCEEDED
-    assert job.options == SubmitOptions(COMPACT)
+    assert job.options == SubmitOptions(COMPACT, reference=ReferenceSource.parse("tta:8"))
     newer_job = store.get("c" * 32)
     assert newer_job is not None and newer_job.options == options
     store.close()

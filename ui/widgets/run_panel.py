@@ -35,10 +35,10 @@ from ui.settings import AppSettings
 from ui.widgets.wrapping_label import WrappingLabel
 
 REFERENCES = (
-    ("tta:8", "TTA ×8 — best map (8 passes)"),
-    ("tta:4", "TTA ×4 — good map (4 passes)"),
-    ("tta:2", "TTA ×2 — quick map (2 passes)"),
-    ("lanczos", "Lanczos — fastest, rough map"),
+    ("lanczos", "Lanczos — good map, no extra pass"),
+    ("tta:2", "TTA ×2 — 1 more pass"),
+    ("tta:4", "TTA ×4 — 3 more passes"),
+    ("tta:8", "TTA ×8 — sharpest blend (7 more passes)"),
 )
 
 

@@ -47,10 +47,10 @@ from .task import ProgressRunner
 from .upscale import Target, UpscaleRequest
 
 REFERENCES = (
-    ("TTA ×8: most faithful (8 model passes)", "tta:8"),
-    ("TTA ×4", "tta:4"),
-    ("TTA ×2", "tta:2"),
-    ("Lanczos: fastest (no extra pass)", "lanczos"),
+    ("Lanczos: good map, no extra pass", "lanczos"),
+    ("TTA ×2: 1 more model pass", "tta:2"),
+    ("TTA ×4: 3 more model passes", "tta:4"),
+    ("TTA ×8: sharpest blend (7 more model passes)", "tta:8"),
 )
 TARGETS: tuple[tuple[str, Target], ...] = (
     ("Scale the whole image (the active layer with LDL, the others by Krita)", "document"),

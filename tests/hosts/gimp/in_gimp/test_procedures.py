@@ -10,7 +10,7 @@ from .gimp import BLEND, UPSCALE, Gimp
 ARGUMENTS = {
     "model": "realesrgan-x4plus",
     "factor": 0,
-    "reference": "tta:8",
+    "reference": "lanczos",
     "threshold": 0.3,
     "softness": 0.4,
     "selection-target": "new-image",
