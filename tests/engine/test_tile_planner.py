@@ -21,7 +21,7 @@ from ldl_backend.engine.upscale import run_untiled
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 
-CPU_COST = TileCost(fast_area=384 * 384, slowdown=0.35, per_tile=2_000)
+CPU_COST = TileCost(fast_area=384 * 384, slowdown=0.05, per_tile=2_000)
 X4PLUS_CPU_BF16 = automatic_budget(
     ModelDescriptor.from_config(RRDBNetConfig()), ComputeTarget(torch.device("cpu"), Precision.BF16), 16 << 30
 )
@@ -39,10 +39,17 @@ def test_a_medium_photo_that_fits_in_memory_is_not_split() -> None:
     assert planned.describe() == "one tile of 384×384 px (untiled)"
 
 
-def test_a_larger_photo_is_split_where_the_cache_makes_big_tiles_slow() -> None:
+def test_a_photo_beyond_the_memory_budget_gets_the_fewest_tiles_that_fit() -> None:
     planned = plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16)
-    assert planned.plan.count == 2  # one 512² pass would run about a third slower per pixel
+    assert planned.plan.count == 2  # 512² is 262k pixels; the budget holds about 153k
     assert planned.describe() == "2×1 tiles of 296×512 px, computing 1.16× the image"
+
+
+def test_where_memory_allows_the_cache_slowdown_decides() -> None:
+    roomy = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=TileCost(384 * 384, slowdown=0.05, per_tile=2_000))
+    assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=roomy).plan.count == 1
+    slow = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=TileCost(384 * 384, slowdown=0.5, per_tile=2_000))
+    assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=slow).plan.count == 2
 
 
 @given(

@@ -55,10 +55,12 @@ def detect_rrdbnet(state_dict: Mapping[str, torch.Tensor]) -> RRDBNetConfig:
 # p99.9 4 / max 15 levels at overlap 48, 0.06–0.09 / 2–3 / 9 at 64 and 0.06–0.09 / 1–2 / 4–9 at 80. Its theoretical
 # field (348 px for x4plus) would make tiling pointless.
 _TILE_CONTEXT = 64
-# On the CPU the body maps fall out of the cache beyond this: x4plus in bf16 runs at 0.150, 0.142 and 0.112 output
-# MP/s at tiles of 256, 384 and 512, so the time per pixel grows by about a third for each further 384² of area.
+# On the CPU the time per pixel grows a little past this tile side, as the body maps fall out of the caches. Whole
+# process, x4plus in bf16 on two cores: 95 µs per input pixel untiled at 384², 99 µs at 512² (`ldl upscale
+# --tile 512`), so about 5 % more for each further 384² of area. (An older figure of 0.150, 0.142 and 0.112 output
+# MP/s at tiles of 256, 384 and 512 did not reproduce.)
 CPU_FAST_TILE = 384
-CPU_SLOWDOWN = 0.35
+CPU_SLOWDOWN = 0.05
 
 
 def _tile_context(config: RRDBNetConfig) -> int:

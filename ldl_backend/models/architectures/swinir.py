@@ -199,7 +199,7 @@ SWINIR_SPEC = ArchitectureSpec(
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
     # RRDBNet's measured CPU cache behaviour (see rrdbnet.py), assumed for SwinIR's wide body maps; not measured.
     cpu_fast_tile=384,
-    cpu_slowdown=0.35,
+    cpu_slowdown=0.05,
     # The client's prior, not measured in this repository: about 2.3 times RRDBNet ×4's.
     prior_seconds_per_megapixel=15.0,
 )
