@@ -104,7 +104,8 @@ def throughput(arguments: argparse.Namespace, store: ModelStore, scratch: Path) 
         engine = prepare_engine(model, options, lambda: store.onnx_file("realesrgan-x4plus", model))
         job = FileJob(source, scratch / "out.png", overwrite=True)
         seconds = median_seconds(lambda: upscale_file(job, engine), arguments.repeats)
-        rows.append((f"{label} [{engine.runner.description}, tile {engine.settings.tile}]", seconds))
+        plan = engine.describe_plan(size, size).split(", overlap")[0]
+        rows.append((f"{label} [{engine.runner.description}, {plan}]", seconds))
         return seconds
 
     auto = engine_case("engine, defaults", EngineOptions())
@@ -156,10 +157,9 @@ def tiled_overhead(arguments: argparse.Namespace, store: ModelStore, scratch: Pa
         ),
         1,
     )
-    plan = engine.settings
     print(
-        f"\n{size}×{size} input, default tile {plan.tile} overlap {plan.overlap}: engine {tiled:.1f} s, untiled "
-        f"network {untiled:.1f} s → overhead {tiled / untiled:.2f}×"
+        f"\n{size}×{size} input, default plan ({engine.describe_plan(size, size)}): engine {tiled:.1f} s, "
+        f"untiled network {untiled:.1f} s → overhead {tiled / untiled:.2f}×"
     )
 
 

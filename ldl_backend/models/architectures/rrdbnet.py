@@ -70,9 +70,11 @@ def _tile_context(config: RRDBNetConfig) -> int:
 def _activation_bytes_per_pixel(config: RRDBNetConfig, element_bytes: int) -> float:
     # The body's dense blocks (the upsampling runs in strips, see RRDBNet.forward), plus the fp32 output.
     # Measured peak RSS growth of one pass for x4plus on the CPU (benchmarks/tile_cost.py), the output included:
-    # fp32 2.57 KB per input pixel at 256²; bf16 1.13, 1.12, 1.03 and 0.84 KB at 232², 256², 384² and 512².
-    # This gives 2.69 KB in fp32 and 1.54 KB in bf16 (was 3.46 and 1.92, which capped a 384² photo at 320).
-    return 9 * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
+    # fp32 2.57 KB per input pixel at 256²; bf16 1.13, 1.12, 1.03 and 0.84 KB at 232², 256², 384² and 512² (under
+    # autocast some maps stay fp32). This gives 2.69 KB in fp32 and 1.28 KB in bf16 (was 3.46 and 1.92, which
+    # capped a 384² photo at 320-pixel tiles).
+    per_feature = 9 if element_bytes >= 4 else 7
+    return per_feature * config.num_feat * element_bytes + 2 * config.out_channels * config.scale**2 * 4
 
 
 RRDBNET = Architecture("RRDBNet")
