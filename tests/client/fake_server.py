@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -86,7 +87,7 @@ class FakeServer:
 
     def __init__(self, backend: Backend, port: int = 0) -> None:
         self.backend = backend
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.httpd = _QuietServer(("127.0.0.1", port), _handler(self))
         self.httpd.daemon_threads = True
         self.port: int = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -108,6 +109,13 @@ class FakeServer:
             json.dump(data, handle)
         temporary.chmod(mode)
         temporary.replace(path)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # a client that stopped listening (a cancelled wait): expected, no traceback in the test output
+        super().handle_error(request, client_address)
 
 
 def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
