@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import torch
 
+from ldl_backend import system_memory
 from ldl_backend.engine.device import ComputeTarget, Precision
 from ldl_backend.engine.tile_planner import TileBudget, TileCost
 from ldl_backend.models.descriptor import ModelDescriptor
@@ -40,19 +39,7 @@ def available_memory(target: ComputeTarget) -> int:
         return int(free)
     if device.type == "mps":
         return int(torch.mps.recommended_max_memory() - torch.mps.driver_allocated_memory())
-    return system_available_memory()
-
-
-def system_available_memory() -> int:
-    meminfo = Path("/proc/meminfo")
-    if meminfo.is_file():
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 4 << 30  # unknown platform: assume a modest machine
+    return system_memory.available_memory()
 
 
 def tile_memory_budget(target: ComputeTarget, free_bytes: int | None = None) -> float:

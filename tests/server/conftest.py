@@ -32,6 +32,15 @@ class Reply:
         return json.loads(self.body)
 
 
+def error_of(reply: Reply, status: int, code: str) -> dict[str, str]:
+    """The JSON error of ``reply``, checked: its status, code, and a hint the user can act on."""
+    assert reply.status == status, (reply.status, reply.body[:300])
+    document = reply.json()
+    assert set(document) == {"code", "message", "hint"} and document["code"] == code, document
+    assert document["hint"], document
+    return document
+
+
 @dataclass(frozen=True)
 class Server:
     handle: PreparedServer

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -99,9 +99,9 @@ def assert_all_gone(pids: Iterable[int], timeout: float = ORPHAN_SECONDS) -> flo
         time.sleep(0.05)
 
 
-def wait_for(condition: object, what: str, timeout: float = START_TIMEOUT) -> None:
+def wait_for(condition: Callable[[], object], what: str, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
-    while not callable(condition) or not condition():
+    while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
 

@@ -8,11 +8,11 @@ import os
 import select
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from ldl_client import Client, ConnectSettings, connect
+from tests.server.processes import wait_for
 
 START_TIMEOUT = 60
 
@@ -45,27 +45,3 @@ def client(home: Path, **settings: object) -> Client:
     """A client of the server in ``home``; ``settings`` as ``ConnectSettings`` (default: never start one)."""
     defaults = ConnectSettings(start_server=False, environment=environment(home), request_timeout=30.0)
     return connect(timeout=START_TIMEOUT, settings=dataclasses.replace(defaults, **settings))
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
-def children(pid: int) -> set[int]:
-    """Processes ``pid`` started, from any of its threads (the worker comes from the supervisor's)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        found.update(int(child) for child in (task / "children").read_text().split())
-    return found

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from ldl_backend.cli import main
-from tests.server.conftest import COMPACT, Reply, Server, png_bytes
+from tests.server.conftest import COMPACT, Server, error_of, png_bytes
 
 LANCZOS = f"model={COMPACT}&reference=lanczos"
 JSON = {"Content-Type": "application/json"}
@@ -33,14 +33,6 @@ def finished(server: Server, photo_png: bytes) -> str:
     job = server.wait(server.submit(photo_png, LANCZOS))
     assert job["state"] == "succeeded", job
     return job["id"]
-
-
-def error_of(reply: Reply, status: int, code: str) -> dict[str, str]:
-    assert reply.status == status, (reply.status, reply.body[:300])
-    document = reply.json()
-    assert set(document) == {"code", "message", "hint"} and document["code"] == code, document
-    assert document["hint"], document
-    return document
 
 
 def inputs_left(server: Server) -> set[str]:

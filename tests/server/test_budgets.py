@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from ldl_backend.cli import main
-from tests.server.conftest import COMPACT, Reply, Server, png_bytes, start_server
+from tests.server.conftest import COMPACT, Reply, Server, error_of, png_bytes, start_server
 
 PNG = {"Content-Type": "image/png"}
 # What a refused image may leave in the API process: a few request buffers and log records, nothing image-sized
@@ -71,14 +71,6 @@ def crafted_png(width: int, height: int, *, bit_depth: int = 8, colour_type: int
     packer = zlib.compressobj(9)
     data = b"".join(packer.compress(row) for _ in range(height if complete else 4)) + packer.flush()
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
-def error_of(reply: Reply, status: int, code: str) -> dict[str, str]:
-    assert reply.status == status, (reply.status, reply.body[:300])
-    document = reply.json()
-    assert set(document) == {"code", "message", "hint"} and document["code"] == code, document
-    assert document["hint"], document
-    return document
 
 
 def cache_entries(server: Server) -> set[str]:

@@ -17,7 +17,8 @@ from ldl_backend.server.idle_exit import IdleExitServer
 from ldl_client import ReferenceSource, SubmitOptions
 from ldl_client.records import JobState
 from tests.server.conftest import COMPACT
-from tests.server.serve_process import children, client, running, serve, wait_for
+from tests.server.processes import children, running, wait_for
+from tests.server.serve_process import client, serve
 
 IDLE = 1.5
 

@@ -10,7 +10,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from ldl_client.liveness import pid_alive
+from tests.server.processes import children, running, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and /proc")
 START_TIMEOUT = 60
@@ -60,30 +60,6 @@ def first_line(process: subprocess.Popen[str]) -> str:
         process.kill()
         raise AssertionError(f"`ldl serve` printed nothing in {START_TIMEOUT} s: {process.communicate()}")
     return process.stdout.readline()
-
-
-def wait_for(condition: Any, what: str, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def children(pid: int) -> set[int]:
-    """Processes ``pid`` started, from any of its threads (the worker comes from the supervisor's)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        found.update(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's zombie can linger where nothing reaps it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 @pytest.fixture
