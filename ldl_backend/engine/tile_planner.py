@@ -9,6 +9,7 @@ that grows where a large tile falls out of the CPU's caches, plus a fixed cost p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ldl_backend.engine.tiling import AxisTile, TilePlan, plan_axis
@@ -70,6 +71,7 @@ class PlannedTiles:
         return f"{columns}×{rows} tiles of {tile_width}×{tile_height} px, computing {self.area_factor:.2f}× the image"
 
 
+@functools.lru_cache(maxsize=64)  # every plane of a job (colour, alpha, each TTA pass) asks again
 def plan_tiles(height: int, width: int, *, overlap: int, blend: int, multiple: int, budget: TileBudget) -> PlannedTiles:
     """The cheapest plan whose tiles fit ``budget``. Raises ValueError when no tile that holds the overlap fits."""
     rows = _axis_plans(height, overlap, blend, multiple, budget.max_side)
