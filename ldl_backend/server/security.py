@@ -57,7 +57,9 @@ class SecurityMiddleware:
         length = _single(scope, b"content-length")
         if length is not None:
             if not length.isdigit():
-                await _send_error(send, 400, "bad_request", "Content-Length is not a number", "")
+                await _send_error(
+                    send, 400, "bad_request", "Content-Length is not a number", "send the body's size in bytes"
+                )
                 return
             if int(length) > self._max_body:
                 await _send_error(send, *self._too_large())

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from ldl_backend.artifacts import local_variance, refined_artifact_map
+from ldl_backend.artifacts import artifact_l1, local_variance, refined_artifact_map
 from ldl_backend.artifacts.training_map import _reflect_pad_adjoint  # pyright: ignore[reportPrivateUsage]
 
 
@@ -55,6 +55,37 @@ def test_refinement_zeroes_where_the_ema_is_worse() -> None:
     assert worse.any() and (~worse).any()
     assert torch.all(refined[worse] == 0)
     assert torch.equal(refined[~worse], unrefined[~worse])
+
+
+def test_the_ema_equal_to_the_generator_keeps_the_whole_map() -> None:
+    # As at the first training step: sr_ema == sr ties everywhere, and a tie keeps the map (R ≥ R_ema); a strict
+    # comparison would zero the map and the artifact term with it.
+    generator = torch.Generator().manual_seed(5)
+    hr = torch.rand(2, 3, 12, 12, generator=generator)
+    sr = hr + 0.1 * torch.randn(2, 3, 12, 12, generator=generator)
+    unrefined = refined_artifact_map(hr, sr)
+    assert (unrefined > 0).float().mean() > 0.9
+    assert torch.equal(refined_artifact_map(hr, sr, sr.clone()), unrefined)
+    assert torch.equal(artifact_l1(hr, sr, sr.clone()), artifact_l1(hr, sr)) and artifact_l1(hr, sr) > 0
+
+
+def test_exact_ties_keep_the_map_and_only_a_worse_ema_zeroes_it() -> None:
+    # Multiples of 1/8 make every residual exact: where the EMA's error mirrors G's it ties exactly.
+    generator = torch.Generator().manual_seed(6)
+    hr = torch.randint(8, 24, (1, 3, 10, 10), generator=generator).float() / 32
+    error = torch.randint(1, 4, (1, 3, 10, 10), generator=generator).float() / 8
+    sr = hr + error
+    region = torch.zeros(1, 1, 10, 10, dtype=torch.long)
+    region[..., 3:7] = 1  # the EMA better (smaller error): G's map kept
+    region[..., 7:] = 2  # the EMA worse: zeroed
+    factor = torch.tensor([-1.0, 0.5, 2.0])[region]  # columns 0-2: the mirror image of G's error, a tie
+    sr_ema = hr + error * factor
+    refined = refined_artifact_map(hr, sr, sr_ema)
+    unrefined = refined_artifact_map(hr, sr)
+    kept = region < 2
+    assert torch.all(unrefined[kept] > 0)
+    assert torch.equal(refined[kept], unrefined[kept])
+    assert torch.all(refined[~kept] == 0)
 
 
 @settings(max_examples=30, deadline=None)

@@ -124,6 +124,8 @@ def test_wrong_shape_is_reported(tiny_rrdbnet: RRDBNet, tmp_path: Path) -> None:
         ("not a tensor", "is a str, not a tensor"),
         (torch.zeros(3, dtype=torch.int64), "expected floating point"),
         (torch.tensor([1.0, float("nan")]), "NaN or infinity"),
+        (torch.tensor([1.0, float("inf")]), "NaN or infinity"),
+        (torch.tensor([float("-inf"), 1.0]), "NaN or infinity"),
         (torch.zeros(3).to_sparse(), "sparse"),
     ],
 )

@@ -19,7 +19,7 @@ from ldl_backend.degradations.realesrgan import degrade_batch
 from ldl_backend.engine.device import Precision
 from ldl_backend.errors import LdlError
 from ldl_backend.training.config import REALWORLD, SYNTHETIC, AdamConfig, GanFormulation, LossWeights, TrainingConfig
-from ldl_backend.training.losses import PerceptualLoss
+from ldl_backend.training.losses import PerceptualLoss, artifact_loss
 from ldl_backend.training.networks import build_discriminator
 from ldl_backend.training.sharpen import unsharp_mask
 from ldl_backend.training.step import GanStep, StepLosses, TrainingBatch
@@ -181,3 +181,23 @@ def test_batches_are_checked() -> None:
         TrainingBatch(torch.rand(2, 3, 16, 16), torch.rand(1, 3, 64, 64))
     with pytest.raises(ValueError, match="differs"):
         TrainingBatch(torch.rand(2, 3, 16, 16), torch.rand(2, 3, 64, 64), torch.rand(2, 3, 32, 32))
+
+
+def test_the_artifact_term_is_its_weight_times_the_loss() -> None:
+    # A weight other than 0 and 1: a step that dropped or doubled the weight would report another number.
+    weight = 0.37
+    config = _small(SYNTHETIC, loss=LossWeights(gan=0.0, pixel=0.0, artifact=weight, perceptual=0.0))
+    torch.manual_seed(0)
+    generator = _tiny_generator()
+    step = GanStep(config, generator, build_discriminator(config), None)
+    batch = _batch(config)
+    # G's output as the step computes it, with gradients on: oneDNN's training-mode convolutions differ from the
+    # no-grad ones (the EMA's) in the last bits, and the refinement's ties follow those bits.
+    sr = generator(batch.lq).detach()
+    with torch.no_grad():
+        sr_ema = step.ema.module(batch.lq)
+    unweighted = float(artifact_loss(sr, batch.gt, sr_ema, config.artifact_map))
+    assert unweighted > 0
+    record = step(batch)
+    assert record.artifact == pytest.approx(weight * unweighted, rel=1e-6)
+    assert record.generator_total == pytest.approx(weight * unweighted, rel=1e-6)
