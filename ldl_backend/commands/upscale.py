@@ -32,6 +32,14 @@ from ldl_client.options import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRE
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
     parser.add_argument("-o", "--output", type=Path, help="output file (one input) or folder")
+    layers = add_image_options(parser)
+    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders of folder inputs")
+    layers.add_argument("--map", type=Path, help="write the artifact map here (16-bit gray PNG; one input only)")
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The options that decide what each output is (model, size, tiles, device, format, layers), shared with
+    ``ldl batch`` so that every option means the same in both. Returns the artifact-map group."""
     parser.add_argument("-m", "--model", default=DEFAULT_MODEL, help="catalog name or a model file")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--scale", type=float, help="final scale, e.g. 2 from a ×4 model (default: the model's)")
@@ -50,7 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["png", "tiff", "jpeg", "webp"], help="output format (default: input's)")
     parser.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (1-100)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders of folder inputs")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     layers = parser.add_argument_group("artifact map and selective blending")
     layers.add_argument(
@@ -77,7 +84,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SOFTNESS,
         help=f"width of that fade (0 = hard edge; default {DEFAULT_SOFTNESS})",
     )
-    layers.add_argument("--map", type=Path, help="write the artifact map here (16-bit gray PNG; one input only)")
     layers.add_argument(
         "--layers", type=Path, help="write every layer (detail, reference, map, overlay, mask, blend) into this folder"
     )
@@ -87,6 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_OUTPUT_PIXELS,
         help="refuse outputs larger than this many pixels (default: 1 gigapixel)",
     )
+    return layers
 
 
 def options_from(arguments: argparse.Namespace) -> tuple[EngineOptions, OutputSize | None]:
@@ -147,7 +154,7 @@ def _run_batch(
     inputs: list[tuple[Path, Path]],
     layers: LayerRequest | None = None,
 ) -> int:
-    label = _size_label(model.descriptor.scale, output_size)
+    label = size_label(model.descriptor.scale, output_size)
     items = plan_outputs(inputs, arguments.output, label, arguments.format)
     print(
         f"{len(items)} image(s) with {arguments.model} ({model.descriptor.summary()}) on "
@@ -203,12 +210,8 @@ def _run_batch(
 
 def layer_request(arguments: argparse.Namespace, options: EngineOptions, store: ModelStore) -> LayerRequest:
     """The artifact side of every file job, its options checked (and a reference model loaded) before the first."""
-    try:
-        reference = ReferenceSource.parse(arguments.reference)
-        mask = None if arguments.blend in ("auto", "off") else read_mask(Path(arguments.blend))
-        artifact_options = ArtifactOptions(reference, arguments.threshold, arguments.softness, mask)
-    except ValueError as error:
-        raise LdlError(f"invalid option: {error}", "see `ldl upscale --help`") from error
+    artifact_options = artifact_options_from(arguments)
+    reference = artifact_options.reference
     reference_engine = None
     if reference.kind is ReferenceKind.MODEL and reference.model_name is not None:
         reference_model, _ = resolve_model(reference.model_name, store)
@@ -222,6 +225,16 @@ def layer_request(arguments: argparse.Namespace, options: EngineOptions, store: 
     )
 
 
+def artifact_options_from(arguments: argparse.Namespace) -> ArtifactOptions:
+    """--reference, --threshold, --softness and a --blend mask file, checked (the mask read)."""
+    try:
+        reference = ReferenceSource.parse(arguments.reference)
+        mask = None if arguments.blend in ("auto", "off") else read_mask(Path(arguments.blend))
+        return ArtifactOptions(reference, arguments.threshold, arguments.softness, mask)
+    except ValueError as error:
+        raise LdlError(f"invalid option: {error}", "see `ldl upscale --help`") from error
+
+
 def read_mask(path: Path) -> np.ndarray:
     """A user's mask file (gray or colour; white = keep detail) as H×W float32 in [0, 1]."""
     image = read_image(path)
@@ -229,7 +242,7 @@ def read_mask(path: Path) -> np.ndarray:
     return np.clip(colour.mean(axis=2), 0.0, 1.0)
 
 
-def _size_label(model_scale: int, output_size: OutputSize | None) -> str:
+def size_label(model_scale: int, output_size: OutputSize | None) -> str:
     if output_size is None:
         return f"_x{model_scale}"
     if output_size.scale is not None:
