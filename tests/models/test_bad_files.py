@@ -157,6 +157,9 @@ def _lying_safetensors(tmp_path: Path, header: dict[str, object], body: bytes) -
             "overlap",
         ),
         ({"w": {"dtype": "F32", "shape": "x", "data_offsets": [0, 16]}}, "malformed shape"),
+        # Unhashable: a TypeError from the dtype lookup once escaped (found by tests/models/test_state_dict_fuzz.py).
+        ({"w": {"dtype": ["F32"], "shape": [4], "data_offsets": [0, 16]}}, "expected a float type"),
+        ({"w": {"dtype": {}, "shape": [4], "data_offsets": [0, 16]}}, "expected a float type"),
     ],
 )
 def test_safetensors_with_a_lying_header(header: dict[str, object], message: str, tmp_path: Path) -> None:

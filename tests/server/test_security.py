@@ -4,87 +4,10 @@ test set for ``ldl_backend/server/security.py`` (tests/MUTATION.md)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
 
-from ldl_backend.server.security import SecurityMiddleware, allowed_hosts
-
-PORT = 8765
-TOKEN = "s3cret-Token_0123456789abcdef"
-MAX_BODY = 100
-HOST = f"127.0.0.1:{PORT}"
-
-
-@dataclass
-class Exchange:
-    """What one request produced: the messages sent back, and what the app behind the middleware saw."""
-
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    app_called: bool = False
-    app_body: bytes = b""
-
-    @property
-    def status(self) -> int:
-        return self.sent[0]["status"]
-
-    @property
-    def headers(self) -> dict[bytes, bytes]:
-        return dict(self.sent[0]["headers"])
-
-    @property
-    def error(self) -> dict[str, str]:
-        return json.loads(self.sent[1]["body"])
-
-
-def exchange(
-    headers: list[tuple[bytes, bytes]] | None = None,
-    *,
-    query: bytes = b"",
-    chunks: list[bytes] | None = None,
-    scope_type: str = "http",
-    app_answers_first: bool = False,
-) -> Exchange:
-    """One request through the middleware. ``headers`` default to a valid Host and bearer token; the app reads the
-    whole body (``chunks``), then answers 200 (or answers first and reads after, with ``app_answers_first``)."""
-    result = Exchange()
-    pending = [*(chunks or [b""])]
-
-    async def receive() -> dict[str, Any]:
-        body = pending.pop(0)
-        return {"type": "http.request", "body": body, "more_body": bool(pending)}
-
-    async def send(message: dict[str, Any]) -> None:
-        result.sent.append(message)
-
-    async def app(scope: Any, receive_: Any, send_: Any) -> None:
-        result.app_called = True
-        if app_answers_first:
-            await send_({"type": "http.response.start", "status": 200, "headers": []})
-        more = True
-        while more:
-            message = await receive_()
-            result.app_body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if not app_answers_first:
-            await send_({"type": "http.response.start", "status": 200, "headers": []})
-        await send_({"type": "http.response.body", "body": b"ok"})
-
-    middleware = SecurityMiddleware(app, hosts=allowed_hosts(PORT), token=TOKEN, max_body=MAX_BODY)
-    scope = {
-        "type": scope_type,
-        "headers": valid_headers() if headers is None else headers,
-        "query_string": query,
-    }
-    asyncio.run(middleware(scope, receive, send))  # type: ignore[arg-type]
-    return result
-
-
-def valid_headers(authorization: bytes = b"Bearer " + TOKEN.encode()) -> list[tuple[bytes, bytes]]:
-    return [(b"host", HOST.encode()), (b"authorization", authorization)]
+from ldl_backend.server.security import allowed_hosts
+from tests.server.security_exchange import HOST, MAX_BODY, PORT, TOKEN, Exchange, exchange, valid_headers
 
 
 def assert_refused(result: Exchange, status: int, code: str) -> None:
@@ -101,7 +24,12 @@ def assert_refused(result: Exchange, status: int, code: str) -> None:
 
 def test_a_valid_request_reaches_the_app_with_its_body() -> None:
     result = exchange(chunks=[b"ab", b"cd"])
-    assert result.app_called and result.status == 200 and result.app_body == b"abcd"
+    assert result.app_called and result.scope_passed_on and result.status == 200 and result.app_body == b"abcd"
+
+
+def test_a_scope_without_a_query_string_passes() -> None:
+    # ASGI servers always send one; the middleware does not depend on it.
+    assert exchange(with_query=False).scope_passed_on
 
 
 @pytest.mark.parametrize(
@@ -271,4 +199,4 @@ def test_websockets_are_closed_and_lifespan_passes() -> None:
     closed = exchange(scope_type="websocket")
     assert closed.sent == [{"type": "websocket.close", "code": 1008}] and not closed.app_called
     # Lifespan events reach the app whatever the headers (there are none).
-    assert exchange([], scope_type="lifespan").app_called
+    assert exchange([], scope_type="lifespan").scope_passed_on

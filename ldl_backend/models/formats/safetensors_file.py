@@ -74,7 +74,7 @@ def _check_entry(name: str, entry: object, body_size: int, source: str) -> tuple
     if not isinstance(entry, dict):
         raise ModelFileError(f"{source}: header entry {name!r} is not an object", _HINT)
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in _ITEMSIZE:
+    if not isinstance(dtype, str) or dtype not in _ITEMSIZE:  # a list or object is unhashable: no `in` on a dict
         raise ModelFileError(f"{source}: tensor {name!r} has dtype {dtype!r}, expected a float type", _HINT)
     if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
         raise ModelFileError(f"{source}: tensor {name!r} has a malformed shape {shape!r}", _HINT)
