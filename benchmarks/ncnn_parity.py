@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from engine import ncnn_runner  # the sibling benchmark's ncnn wrapper (benchmarks/ is run as scripts)
+from ncnn_upscale import ncnn_runner  # the sibling benchmark's ncnn wrapper (benchmarks/ is run as scripts)
 
 from ldl_backend.models.catalog import PackagedNcnnSource, builtin_catalog
 from ldl_backend.models.store import ModelStore

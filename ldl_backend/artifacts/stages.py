@@ -21,6 +21,8 @@ from ldl_client.options import ReferenceKind, ReferenceSource
 MAP_PASSES = 1
 BLEND_UNITS = 1
 LANCZOS_UNITS = 1
+# Reported progress moves in twentieths of a unit: a whole image is one tile, and the network reports its blocks.
+STEPS_PER_UNIT = 20
 
 
 class LayerStages:
@@ -59,6 +61,7 @@ class LayerStages:
                 Stage("blend", BLEND_UNITS),
             ],
             callback,
+            steps_per_unit=STEPS_PER_UNIT,
         )
         self._colour_tiles_done = 0
         self._pass_in_tile = 0

@@ -19,6 +19,10 @@ MAX_AUTO_TILE = 1024
 # engine's peak within 600 MiB of the output whatever the input size (benchmarks/engine.py: a 24 MP ×4 job with the
 # compact model peaked at output + 652 MiB with 224 MiB, whose tiles the planner fills more fully than square ones).
 CPU_TILE_BUDGET = 200 << 20
+# An image whose whole pass needs at most this share of the available RAM is not split at all: the memory is there,
+# and every split costs overlap (a 512² photo with realesrgan-x4plus: 2×1 tiles 26.6 s, whole 23.5 s). Larger images
+# are tiled within CPU_TILE_BUDGET, which keeps their overhead bounded.
+CPU_WHOLE_IMAGE_SHARE = 0.25
 GPU_BUDGET_FRACTION = 0.6
 # The fixed cost of one tile, in pixels of work: cutting and converting it, one call into the runtime, and the
 # convolutions' borders. On a GPU a call also launches every kernel of the network once.
@@ -52,7 +56,9 @@ def tile_memory_budget(target: ComputeTarget, free_bytes: int | None = None) -> 
 def automatic_budget(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> TileBudget:
     """What the automatic tile plan must respect on ``target``, and what a tile costs there."""
     per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
-    max_pixels = max(MIN_AUTO_TILE**2, int(tile_memory_budget(target, free_bytes) / per_pixel))
+    free = available_memory(target) if free_bytes is None else free_bytes
+    max_pixels = max(MIN_AUTO_TILE**2, int(tile_memory_budget(target, free) / per_pixel))
+    whole_pixels = whole_image_pixels(descriptor, target, free)
     if target.device.type == "cpu":
         fast = descriptor.spec.cpu_fast_tile
         cost = TileCost(
@@ -62,7 +68,16 @@ def automatic_budget(descriptor: ModelDescriptor, target: ComputeTarget, free_by
         )
     else:
         cost = TileCost(per_tile=GPU_PER_TILE_PIXELS)
-    return TileBudget(max_pixels=max_pixels, max_side=MAX_AUTO_TILE, cost=cost)
+    return TileBudget(max_pixels=max_pixels, max_side=MAX_AUTO_TILE, cost=cost, whole_pixels=whole_pixels)
+
+
+def whole_image_pixels(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int) -> int:
+    """The largest image (input pixels) that runs untiled: its activations within ``CPU_WHOLE_IMAGE_SHARE`` of the
+    free RAM on the CPU, within the tile budget on a GPU."""
+    per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
+    if target.device.type == "cpu":
+        return int(free_bytes * CPU_WHOLE_IMAGE_SHARE / per_pixel)
+    return int(tile_memory_budget(target, free_bytes) / per_pixel)
 
 
 def automatic_tile(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> int:

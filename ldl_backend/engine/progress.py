@@ -27,6 +27,7 @@ class Progress:
     total: int
     elapsed: float
     stage: str = ""
+    partial: float = 0.0  # share of the next unit already done, reported from inside a long tile
 
     @property
     def remaining(self) -> float | None:
@@ -77,6 +78,13 @@ class ProgressTracker:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
 
+    def within_tile(self, stage: str, fraction: float) -> None:
+        """Between two blocks of the network inside a tile: a chance to cancel, and the share of the tile done."""
+        self.check()
+        if self.callback is not None:
+            elapsed = time.perf_counter() - self._started
+            self.callback(Progress(self._done, self.total, elapsed, stage, partial=fraction))
+
     def tile_done(self, stage: str) -> None:
         self._done += 1
         if self.callback is not None:
@@ -105,15 +113,24 @@ class StagedProgress:
     """
 
     def __init__(
-        self, stages: Sequence[Stage], callback: ProgressCallback | None, clock: Callable[[], float] = time.perf_counter
+        self,
+        stages: Sequence[Stage],
+        callback: ProgressCallback | None,
+        clock: Callable[[], float] = time.perf_counter,
+        *,
+        steps_per_unit: int = 1,
     ) -> None:
         if len({stage.name for stage in stages}) != len(stages):
             raise ValueError(f"stage names repeat: {[stage.name for stage in stages]}")
+        if steps_per_unit < 1:
+            raise ValueError(f"steps_per_unit must be at least 1, not {steps_per_unit}")
+        # Reported done/total count steps: ``steps_per_unit`` per unit, so a stage of one long tile still moves.
+        self._steps = steps_per_unit
         self._spans: dict[str, tuple[int, int]] = {}
         start = 0
         for stage in stages:
-            self._spans[stage.name] = (start, stage.units)
-            start += stage.units
+            self._spans[stage.name] = (start, stage.units * steps_per_unit)
+            start += stage.units * steps_per_unit
         self.total = start
         self._callback = callback
         self._clock = clock
@@ -125,23 +142,24 @@ class StagedProgress:
         """Enter stage ``name``: whatever the stages before it left unreported counts as done now."""
         self._move(self._spans[name][0], label or name)
 
-    def advance(self, name: str, done: int, label: str | None = None) -> None:
+    def advance(self, name: str, done: float, label: str | None = None) -> None:
         """``done`` of stage ``name``'s units are done (clamped to the stage; progress never goes back)."""
-        start, units = self._spans[name]
-        self._move(start + min(max(done, 0), units), label or name)
+        start, steps = self._spans[name]
+        done_steps = int(done * self._steps + 1e-9)  # the tolerance keeps 3 × (1/3) from rounding down to 0
+        self._move(start + min(max(done_steps, 0), steps), label or name)
 
     def finish(self, name: str, label: str | None = None) -> None:
         """Stage ``name`` is complete."""
-        start, units = self._spans[name]
-        self._move(start + units, label or name)
+        start, steps = self._spans[name]
+        self._move(start + steps, label or name)
 
     def tiles(self, name: str, label: Callable[[str], str] | None = None) -> ProgressCallback:
         """A callback for a nested tile count (``upscale_image``'s) that runs stage ``name``: its done of total maps
         proportionally onto the stage's units; ``label`` turns its pass name (``colour``, ``alpha``) into a label."""
-        units = self._spans[name][1]
+        units = self._spans[name][1] / self._steps
 
         def report(update: Progress) -> None:
-            done = units if update.total <= 0 else update.done * units // update.total
+            done = units if update.total <= 0 else (update.done + update.partial) * units / update.total
             self.advance(name, done, name if label is None else label(update.stage))
 
         return report

@@ -7,8 +7,11 @@ recognises them by type and shrinks the tile).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -29,6 +32,16 @@ class TileRunner(Protocol):
     def release_memory(self) -> None: ...
 
 
+BlockCallback = Callable[[float], None]
+
+
+@runtime_checkable
+class SteppedRunner(Protocol):
+    """A runner that can call back between the blocks of its network, inside one tile."""
+
+    def block_steps(self, on_block: BlockCallback) -> contextlib.AbstractContextManager[None]: ...
+
+
 class TorchRunner:
     """PyTorch on CPU, CUDA or MPS, in fp32 or under autocast (fp16/bf16), channels-last for convolutional nets."""
 
@@ -41,7 +54,25 @@ class TorchRunner:
         if self._channels_last:
             network = network.to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
         self._network = network.eval()
+        self._blocks = repeated_blocks(network)
         self.description = f"PyTorch {target.device} {target.precision.value}"
+
+    @contextlib.contextmanager
+    def block_steps(self, on_block: BlockCallback) -> Iterator[None]:
+        """Within the block, every run calls ``on_block(share of the run done)`` after each of the network's repeated
+        blocks, so one long tile (a whole image on the CPU takes minutes) reports progress and can be cancelled
+        (``on_block`` may raise) between blocks. The share counts what follows the blocks as one more block, so it
+        stays below 1. The hooks live only this long: the network is shared."""
+        steps = len(self._blocks) + 1
+        handles = [
+            block.register_forward_hook(functools.partial(_after_block, on_block, (index + 1) / steps))
+            for index, block in enumerate(self._blocks)
+        ]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         tensor = torch.from_numpy(batch).to(self._target.device)
@@ -55,6 +86,18 @@ class TorchRunner:
 
     def release_memory(self) -> None:
         release_cached_memory(self._target.device)
+
+
+def _after_block(on_block: BlockCallback, share: float, _module: object, _inputs: object, _output: object) -> None:
+    on_block(share)
+
+
+def repeated_blocks(network: torch.nn.Module) -> list[torch.nn.Module]:
+    """The children of the network's longest ``Sequential``/``ModuleList`` (RRDBNet's 23 RRDBs, the compact model's
+    layers, SwinIR's stages): steps of about equal time through most of its work. Empty where there are fewer than 4."""
+    containers = [m for m in network.modules() if isinstance(m, torch.nn.Sequential | torch.nn.ModuleList)]
+    longest = max(containers, key=len, default=None)
+    return list(longest) if longest is not None and len(longest) >= 4 else []
 
 
 class ResizeRunner:

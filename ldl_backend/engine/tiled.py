@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ldl_backend.engine.assembly import Finalize, TileAssembler
 from ldl_backend.engine.oom import is_out_of_memory
 from ldl_backend.engine.progress import ProgressTracker
-from ldl_backend.engine.runners import TileRunner
+from ldl_backend.engine.runners import SteppedRunner, TileRunner
 from ldl_backend.engine.tile_planner import PlannedTiles, TileBudget, plan_tiles
 from ldl_backend.engine.tiling import TilePlan
 from ldl_backend.errors import LdlError
@@ -84,7 +84,7 @@ class TiledUpscaler:
         s = self._settings
         if s.budget is None or s.fixed or self._shrunk:
             return None
-        budget = TileBudget(s.budget.max_pixels, min(s.budget.max_side, self.tile), s.budget.cost)
+        budget = replace(s.budget, max_side=min(s.budget.max_side, self.tile))
         try:
             return plan_tiles(height, width, overlap=s.overlap, blend=s.blend, multiple=s.multiple, budget=budget)
         except ValueError:
@@ -118,19 +118,19 @@ class TiledUpscaler:
                     tile *= alpha
                 if tile.shape[2] != model_channels:
                     tile = np.repeat(tile, model_channels, axis=2)
-                result = self._run(np.ascontiguousarray(tile.transpose(2, 0, 1)))
+                result = self._run(np.ascontiguousarray(tile.transpose(2, 0, 1)), stage)
                 upscaled = result.transpose(1, 2, 0)
                 if source.shape[2] == 1 and model_channels != 1:
                     upscaled = upscaled.mean(axis=2, keepdims=True)
                 assembler.add(upscaled)  # any strides: the assembler's weighting makes its own copy
                 self._tracker.tile_done(stage)
 
-    def _run(self, tile: np.ndarray) -> np.ndarray:
+    def _run(self, tile: np.ndarray, stage: str) -> np.ndarray:
         """C×h×w float32 → C×(h·s)×(w·s), splitting the tile when the device runs out of memory."""
         height, width = tile.shape[1:]
         if max(height, width) <= self.tile:  # the plan's tiles always do; the pieces of a failed one may not
             try:
-                return self._runner.run(tile[None])[0]
+                return self._network(tile[None], stage)[0]
             except Exception as error:
                 if not is_out_of_memory(error):
                     raise
@@ -145,8 +145,14 @@ class TiledUpscaler:
             for column in plan.columns:
                 self._tracker.check()
                 part = tile[:, row.start : row.end, column.start : column.end]
-                assembler.add(self._run(np.ascontiguousarray(part)).transpose(1, 2, 0))
+                assembler.add(self._run(np.ascontiguousarray(part), stage).transpose(1, 2, 0))
         return pieces.transpose(2, 0, 1)
+
+    def _network(self, batch: np.ndarray, stage: str) -> np.ndarray:
+        if not isinstance(self._runner, SteppedRunner):
+            return self._runner.run(batch)
+        with self._runner.block_steps(lambda fraction: self._tracker.within_tile(stage, fraction)):
+            return self._runner.run(batch)
 
     def _shrink(self, failed: int, error: BaseException) -> None:
         s = self._settings

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ldl_backend import system_memory
 from ldl_backend.artifacts.job_memory import ImageShape, JobMemory, estimate_job_memory
 from ldl_backend.engine.files import largest_output
-from ldl_backend.engine.memory import CPU_TILE_BUDGET
+from ldl_backend.engine.memory import CPU_TILE_BUDGET, CPU_WHOLE_IMAGE_SHARE
 from ldl_backend.engine.pipeline import OutputSize
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.architectures.registry import architecture_spec
@@ -59,12 +60,14 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
         model_scale,
         final,
         tta=options.reference.kind is ReferenceKind.TTA,
-        working=working_set(options, catalog),
+        working=working_set(options, catalog, image.pixels),
     )
     if estimate.total > budgets.max_job_memory:
-        # Input and layers grow with the pixels; the networks' part does not.
-        room = max(0, budgets.max_job_memory - estimate.working)
-        fitting = image.pixels * room / max(1, estimate.input + estimate.layers)
+        # Input and layers grow with the pixels, and so do the activations of an image that runs whole; the weights
+        # and a tiled image's activations do not.
+        fixed = working_set(options, catalog, pixels=0)
+        room = max(0, budgets.max_job_memory - fixed)
+        fitting = image.pixels * room / max(1, estimate.total - fixed)
         hint = _hint(options, model_scale, fitting, "raise `ldl serve --max-job-memory`")
         if options.tile is not None and estimate.working > budgets.max_job_memory // 4:
             hint = f"use a smaller tile (or tile=auto); {hint}"
@@ -79,9 +82,10 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
     return estimate
 
 
-def working_set(options: SubmitOptions, catalog: Catalog) -> int:
-    """Bytes of the job's networks: each model's fp32 weights and one tile's activations (automatic tiles are sized
-    to ``CPU_TILE_BUDGET`` on the CPU; a GPU holds them in its own memory, so that bound is generous there)."""
+def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
+    """Bytes of the job's networks for an image of ``pixels``: each model's fp32 weights and one tile's activations.
+    Automatic tiles are the whole image where its pass fits ``CPU_WHOLE_IMAGE_SHARE`` of the free RAM, else sized to
+    ``CPU_TILE_BUDGET`` (a GPU holds them in its own memory, so these bounds are generous there)."""
     names = [options.model]
     if options.reference.kind is ReferenceKind.MODEL and options.reference.model_name is not None:
         names.append(options.reference.model_name)
@@ -90,12 +94,14 @@ def working_set(options: SubmitOptions, catalog: Catalog) -> int:
         entry = catalog.get(name)
         descriptor = _standard_descriptor(str(entry.architecture), entry.scale)
         total += _weight_bytes(str(entry.architecture), entry.scale)
+        per_pixel = descriptor.activation_bytes_per_pixel(4 if options.precision in (None, Precision.FP32) else 2)
         if options.tile is None:
-            activations = CPU_TILE_BUDGET
+            whole = int(pixels * per_pixel)
+            fits = whole <= system_memory.available_memory() * CPU_WHOLE_IMAGE_SHARE
+            activations = whole if fits else CPU_TILE_BUDGET
         else:
-            element_bytes = 4 if options.precision in (None, Precision.FP32) else 2
             side = options.tile + 2 * default_overlap(descriptor)
-            activations = int(side * side * descriptor.activation_bytes_per_pixel(element_bytes))
+            activations = int(side * side * per_pixel)
         total += activations
     return total
 

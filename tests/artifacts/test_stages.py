@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ldl_backend.artifacts import ArtifactOptions, ReferenceSource, upscale_with_layers
+from ldl_backend.artifacts.stages import STEPS_PER_UNIT as STEPS
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.progress import Progress
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine
@@ -42,10 +43,10 @@ def test_a_one_tile_tta8_job_counts_every_transform(compact_model: LoadedModel) 
     seen = run(compact_model, "tta:8", image())
     check_honest(seen)
     # 1 detail tile + 7 reference passes + the map (one pass) + the blend (one unit).
-    assert seen[0].total == 10 and (seen[0].done, seen[0].stage) == (0, "detail")
+    assert seen[0].total == 10 * STEPS and (seen[0].done, seen[0].stage) == (0, "detail")
     reference = [p for p in seen if p.stage.startswith("reference ")]
     assert [p.stage for p in reference] == [f"reference {i}/8" for i in range(2, 9)]
-    assert [p.done for p in reference] == list(range(2, 9))
+    assert [p.done for p in reference] == [i * STEPS for i in range(2, 9)]
     # Before the last reference pass ends, the bar reads at most 70 % and the ETA is a real, positive number.
     for p in reference[:-1]:
         assert p.fraction <= 0.7 and p.remaining is not None and p.remaining > 0
@@ -63,28 +64,28 @@ def test_several_tiles_count_each_transform_of_each_tile(compact_model: LoadedMo
     assert len(reference) == tiles * 3 and reference[0].stage == f"reference 2/4, tile 1/{tiles}"
     assert reference[-1].stage == f"reference 4/4, tile {tiles}/{tiles}"
     detail = [p for p in seen if p.stage == "detail"]
-    assert seen[0].total == tiles + tiles * 3 + tiles + 1 and detail[-1].done == tiles
+    assert seen[0].total == (tiles + tiles * 3 + tiles + 1) * STEPS and detail[-1].done == tiles * STEPS
 
 
 def test_alpha_planes_count_too(compact_model: LoadedModel) -> None:
     seen = run(compact_model, "tta:2", image(alpha=True))
     check_honest(seen)
     assert {"detail alpha", "detail", "reference alpha", "reference 2/2", "map", "blend"} <= {p.stage for p in seen}
-    assert seen[0].total == 2 + (1 + 1) + 1 + 1
+    assert seen[0].total == (2 + (1 + 1) + 1 + 1) * STEPS
 
 
 def test_lanczos_and_model_references(compact_model: LoadedModel) -> None:
     seen = run(compact_model, "lanczos", image())
     check_honest(seen)
     assert [p.stage for p in seen if p.stage.startswith("reference")] == ["reference"]
-    assert seen[0].total == 1 + 1 + 1 + 1
+    assert seen[0].total == (1 + 1 + 1 + 1) * STEPS
     engine = prepare_engine(compact_model, EngineOptions(precision=Precision.FP32, tile=24, overlap=4))
     seen = []
     options = ArtifactOptions(ReferenceSource.parse("model:same"))
     upscale_with_layers(image(), engine, options, reference_engine=engine, progress=seen.append)
     check_honest(seen)
-    tiles = [p.done for p in seen if p.stage == "detail"][-1]
-    assert seen[0].total == tiles + tiles + tiles + 1  # the reference model tiles like the detail model here
+    tiles = [p.done for p in seen if p.stage == "detail"][-1] // STEPS
+    assert seen[0].total == (tiles + tiles + tiles + 1) * STEPS  # the reference model tiles like the detail model here
 
 
 @pytest.mark.parametrize("reference", ["tta:8", "lanczos"])
@@ -94,3 +95,11 @@ def test_without_a_callback_nothing_changes(compact_model: LoadedModel, referenc
     quiet = upscale_with_layers(image(), engine, options)
     followed = upscale_with_layers(image(), engine, options, progress=lambda _: None)
     assert np.array_equal(quiet.blend.colour, followed.blend.colour)
+
+
+def test_a_one_tile_detail_pass_moves_between_the_networks_blocks(compact_model: LoadedModel) -> None:
+    # A whole image is one tile: without the network's block steps the bar would sit at 0 through the detail pass.
+    seen = run(compact_model, "lanczos", image())
+    check_honest(seen)
+    inside = [p.done for p in seen if p.stage == "detail" and 0 < p.done < STEPS]
+    assert len(set(inside)) >= 5, inside  # the tiny compact model has 9 body layers

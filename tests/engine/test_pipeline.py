@@ -24,7 +24,7 @@ from ldl_backend.engine.pipeline import OutputSize, upscale_image
 from ldl_backend.engine.progress import CancelledError, CancelToken, Progress, ProgressTracker
 from ldl_backend.engine.runners import ResizeRunner, TorchRunner
 from ldl_backend.engine.tiled import OutOfMemoryError, TiledUpscaler, TileSettings
-from ldl_backend.engine.upscale import PreparedEngine, run_untiled
+from ldl_backend.engine.upscale import EngineOptions, PreparedEngine, prepare_engine, run_untiled
 from ldl_backend.errors import ImageTooLargeError, LdlError
 from ldl_backend.imageio import read_image
 from ldl_backend.imageio.image import ImageData
@@ -274,9 +274,37 @@ def test_progress_reports_tiles_and_time(engine: PreparedEngine, tmp_path: Path)
     source = _save(Image.fromarray(_noise(40, 70, 4), "RGBA"), tmp_path / "in.png")
     seen: list[Progress] = []
     upscale_file(FileJob(source, tmp_path / "out.png"), engine, progress=seen.append)
-    assert [p.done for p in seen] == list(range(1, seen[0].total + 1))
+    tiles = [p for p in seen if p.partial == 0]
+    assert [p.done for p in tiles] == list(range(1, seen[0].total + 1))
     assert {p.stage for p in seen} == {"alpha", "colour"}
     assert seen[-1].remaining == 0.0 and seen[0].elapsed >= 0
+    # Inside the colour tile, the network's blocks report the share done (the bicubic alpha has no blocks).
+    inside = [p for p in seen if p.partial > 0]
+    assert inside and all(p.stage == "colour" and 0 < p.partial < 1 for p in inside)
+    for done in {p.done for p in inside}:
+        shares = [p.partial for p in inside if p.done == done]
+        assert shares == sorted(shares) and len(shares) > 1
+
+
+def test_cancel_lands_between_the_blocks_of_a_whole_image_tile(compact_model: LoadedModel, tmp_path: Path) -> None:
+    # A whole image is one tile (minutes on a CPU for a large photo): cancel must not wait for its end.
+    engine = prepare_engine(compact_model, EngineOptions(precision=Precision.FP32))
+    source = _save(Image.fromarray(_noise(48, 48, 3)), tmp_path / "in.png")
+    assert engine.describe_plan(48, 48).startswith("one tile")
+    token = CancelToken()
+    seen: list[float] = []
+
+    def cancel_halfway(progress: Progress) -> None:
+        seen.append(progress.partial)
+        if progress.partial >= 0.5:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        upscale_file(FileJob(source, tmp_path / "out.png"), engine, progress=cancel_halfway, cancel=token)
+    assert 0.5 <= seen[-1] < 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    # The block hooks live only through a run: the shared network is left as it was.
+    assert not any(module._forward_hooks for module in compact_model.network.modules())
 
 
 @pytest.mark.parametrize(

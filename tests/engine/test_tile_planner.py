@@ -3,6 +3,9 @@ planner could have made; whole images that fit are not split; non-square tiles r
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -39,10 +42,29 @@ def test_a_medium_photo_that_fits_in_memory_is_not_split() -> None:
     assert planned.describe() == "one tile of 384×384 px (untiled)"
 
 
+def test_a_photo_whose_whole_pass_fits_a_quarter_of_free_memory_is_not_split() -> None:
+    # 512² takes about 0.3 GB in bf16; split 2×1 within the tile budget it took 13% longer (benchmarks/tile_plan.py).
+    assert X4PLUS_CPU_BF16.whole_pixels > 1024 * 1024
+    for side in (512, 1024):
+        assert plan_tiles(side, side, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16).plan.count == 1
+    low_memory = automatic_budget(
+        ModelDescriptor.from_config(RRDBNetConfig()), ComputeTarget(torch.device("cpu"), Precision.BF16), 1 << 30
+    )
+    assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=low_memory).plan.count > 1
+
+
 def test_a_photo_beyond_the_memory_budget_gets_the_fewest_tiles_that_fit() -> None:
-    planned = plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16)
+    within_tile_budget = replace(X4PLUS_CPU_BF16, whole_pixels=0)
+    planned = plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=within_tile_budget)
     assert planned.plan.count == 2  # 512² is 262k pixels; the budget holds about 153k
     assert planned.describe() == "2×1 tiles of 296×512 px, computing 1.16× the image"
+
+
+def test_an_image_too_large_to_run_whole_is_tiled_within_the_tile_budget() -> None:
+    side = math.isqrt(X4PLUS_CPU_BF16.whole_pixels) + 1
+    planned = plan_tiles(side, side, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16)
+    tile_height, tile_width = planned.plan.tile_shape
+    assert planned.plan.count > 1 and tile_height * tile_width <= X4PLUS_CPU_BF16.max_pixels
 
 
 def test_where_memory_allows_the_cache_slowdown_decides() -> None:
