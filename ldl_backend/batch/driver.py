@@ -86,15 +86,15 @@ def run_batch(request: BatchRequest, recipe: BatchRecipe, observer: OutcomeObser
             dataclasses.replace(record, run=run) if record.status is ItemStatus.PENDING else record
             for record in plan.records
         ]
-        manifest.save(records)
-        manifest.commit()
-        written = [output_folder, *([recipe.layers_root] if recipe.layers_root else [])]
-        _remove_temporaries(written)
-        print(_plan_line(plan), file=sys.stderr)
         to_do = [record for record in records if record.status is ItemStatus.PENDING]
         ledger = RunLedger(manifest, to_do, request.retries, len(plan.skipped), observer, request.show_progress)
         workers = "in process" if request.ray is None else f"Ray at {request.ray}"
+        written = [output_folder, *([recipe.layers_root] if recipe.layers_root else [])]
         try:
+            manifest.save(records)
+            manifest.commit()
+            _remove_temporaries(written)
+            print(_plan_line(plan), file=sys.stderr)
             if plan.todo:
                 workers = _run(request, recipe, plan, ledger)
         except KeyboardInterrupt:

@@ -179,7 +179,7 @@ class RayPool:
         the next free actor); an actor that Ray cannot bring back is dropped. On Ctrl-C the items in flight are
         released and the actors killed before ``KeyboardInterrupt`` goes on."""
         import ray
-        from ray.exceptions import ActorDiedError, RayActorError
+        from ray.exceptions import ActorDiedError, RayError
 
         pending = deque(items)
         in_flight: dict[Any, tuple[int, WorkItem]] = {}
@@ -198,7 +198,7 @@ class RayPool:
                     load[slot] -= 1
                     try:
                         outcome: ItemOutcome = ray.get(reference)
-                    except RayActorError as error:
+                    except RayError as error:  # the actor's process died, or Ray lost the result
                         if isinstance(error, ActorDiedError):
                             # Gone for good (Ray restarts a dead process itself, then the error is "unavailable"):
                             # a fresh actor takes the slot, wherever Ray finds room for it.
