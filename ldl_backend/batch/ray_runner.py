@@ -176,13 +176,13 @@ class RayPool:
 
     def run(self, items: Sequence[WorkItem], ledger: RunLedger) -> None:
         """Run every item, at most ``queue_depth`` queued per actor. An item whose actor died is tried again (on
-        the next free actor); an actor that Ray cannot bring back is dropped. On Ctrl-C the items in flight are
+        the next free actor); an actor that Ray cannot bring back is replaced. On Ctrl-C the items in flight are
         released and the actors killed before ``KeyboardInterrupt`` goes on."""
         import ray
         from ray.exceptions import ActorDiedError, RayError
 
         pending = deque(items)
-        in_flight: dict[Any, tuple[int, WorkItem]] = {}
+        in_flight: dict[Any, tuple[int, WorkItem, Any]] = {}  # result → (slot, item, the actor it went to)
         load = [0] * len(self._actors)
         try:
             while pending or in_flight:
@@ -190,18 +190,20 @@ class RayPool:
                     while load[slot] < self._depth and pending:
                         item = pending.popleft()
                         ledger.start(item, self._worker_name(slot))
-                        in_flight[self._actors[slot].run.remote(item, [self._recipe_reference])] = (slot, item)
+                        actor = self._actors[slot]
+                        in_flight[actor.run.remote(item, [self._recipe_reference])] = (slot, item, actor)
                         load[slot] += 1
                 ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=_WAIT_SECONDS)
                 for reference in ready:
-                    slot, item = in_flight.pop(reference)
+                    slot, item, actor = in_flight.pop(reference)
                     load[slot] -= 1
                     try:
                         outcome: ItemOutcome = ray.get(reference)
                     except RayError as error:  # the actor's process died, or Ray lost the result
-                        if isinstance(error, ActorDiedError):
+                        if isinstance(error, ActorDiedError) and self._actors[slot] is actor:
                             # Gone for good (Ray restarts a dead process itself, then the error is "unavailable"):
-                            # a fresh actor takes the slot, wherever Ray finds room for it.
+                            # a fresh actor takes the slot, wherever Ray finds room for it; the slot's other calls
+                            # fail the same way and find it replaced already.
                             self._actors[slot] = self._start(slot)
                         outcome = ItemOutcome(
                             item.key, self._worker_name(slot), time.time(), 0.0, None, _died(error), retry=True
@@ -211,7 +213,7 @@ class RayPool:
                     if ledger.finish(item, outcome):
                         pending.append(item)
         except KeyboardInterrupt:
-            for _, item in in_flight.values():
+            for _, item, _ in in_flight.values():
                 ledger.release(item)
             self._kill()
             # Wait (briefly) until the killed actors are gone: none of them is still writing into the output folder.
@@ -233,7 +235,7 @@ class RayPool:
 
 
 def _died(error: Exception) -> str:
-    return f"the worker process died while on this item ({type(error).__name__})"
+    return f"the worker was lost while on this item ({type(error).__name__}: its process died or Ray lost the result)"
 
 
 def _cause(error: Exception) -> str:
