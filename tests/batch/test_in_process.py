@@ -36,6 +36,20 @@ def test_in_process_outputs_equal_ldl_upscale(
     assert tree(output) == upscaled(archive, "--format", "tiff")
 
 
+def test_layers_mirror_the_input_tree_as_ldl_upscale_writes_them(
+    archive: Path, tmp_path: Path, model_file: Path
+) -> None:
+    options = ["--blend", "auto", "--reference", "tta:2"]
+    assert main(["batch", *off(archive, tmp_path / "out", model_file, *options, "--layers", str(tmp_path / "l"))]) == 0
+    for name in ARCHIVE:
+        source, folder = archive / name, Path(name).parent
+        expected = ["-o", str(tmp_path / "x" / folder), "--layers", str(tmp_path / "xl" / folder)]
+        assert main(["upscale", str(source), "-m", str(model_file), *options, *expected]) == 0
+    assert len(tree(tmp_path / "l")) == 6 * len(ARCHIVE)  # detail, reference, map, overlay, mask, blend
+    assert tree(tmp_path / "l") == tree(tmp_path / "xl")
+    assert tree(tmp_path / "out") == tree(tmp_path / "x")
+
+
 def test_ctrl_c_in_process_leaves_a_consistent_manifest_and_resume_finishes(
     archive: Path, tmp_path: Path, model_file: Path, upscaled: Upscaled
 ) -> None:
