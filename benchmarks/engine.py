@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--whole-sizes", default="256,384,1024", help="whole-process input sides ('': skip)")
     parser.add_argument("--whole-repeats", type=int, default=3)
     parser.add_argument("--skip-onnx", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true", help="skip the in-process runner comparison")
     parser.add_argument("--skip-rss", action="store_true")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
@@ -230,7 +231,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ldl-bench-") as folder:
         scratch = Path(folder)
         whole_process(arguments, scratch)
-        throughput(arguments, store, scratch)
+        if not arguments.skip_throughput:
+            throughput(arguments, store, scratch)
         if arguments.large:
             tiled_overhead(arguments, store, scratch)
         if not arguments.skip_rss:

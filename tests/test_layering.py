@@ -32,7 +32,7 @@ BACKEND_LAYERS = (
     ("archs", "models", "imageio", "degradations", "metrics"),
     ("engine",),
     ("artifacts",),
-    ("server", "training", "evaluation"),
+    ("server", "training", "evaluation", "batch"),
     ("commands",),
     ("cli",),
 )

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ldl_backend.batch.inputs import collect_inputs, plan_outputs
 from ldl_backend.batch.ledger import OutcomeObserver, RunLedger, RunSummary
 from ldl_backend.batch.local_runner import run_in_process
 from ldl_backend.batch.lock import OutputLock
@@ -16,7 +17,6 @@ from ldl_backend.batch.manifest import ItemStatus, Manifest
 from ldl_backend.batch.plan import BatchPlan, PlanRequest, plan_batch
 from ldl_backend.batch.recipe import BatchRecipe, fingerprint
 from ldl_backend.batch.worker import ItemWorker
-from ldl_backend.commands.batch import collect_inputs, plan_outputs
 from ldl_backend.errors import LdlError
 
 # What the atomic writers leave behind when their process is killed mid-write (storage.atomic_output and

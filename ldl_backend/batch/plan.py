@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from ldl_backend.batch.inputs import BatchItem
 from ldl_backend.batch.manifest import ItemRecord, ItemStatus
-from ldl_backend.commands.batch import BatchItem
 from ldl_backend.errors import LdlError
 from ldl_backend.models.store import sha256_of
 

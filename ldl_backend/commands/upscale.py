@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ldl_backend.artifacts.files import LayerRequest, upscale_file
 from ldl_backend.artifacts.selective import ArtifactOptions
-from ldl_backend.commands.batch import collect_inputs, plan_outputs
+from ldl_backend.batch.inputs import collect_inputs, plan_outputs
 from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult

@@ -19,7 +19,7 @@ from ldl_backend.batch.manifest import MANIFEST_NAME, ItemRecord, Manifest
 from ldl_backend.batch.recipe import BatchRecipe
 from ldl_backend.batch.worker import ItemOutcome
 from ldl_backend.cli import build_parser, main
-from ldl_backend.commands.batch_run import recipe_from, request_from
+from ldl_backend.commands.batch import recipe_from, request_from
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
 from ldl_backend.paths import models_root
