@@ -42,6 +42,17 @@ class SteppedRunner(Protocol):
     def block_steps(self, on_block: BlockCallback) -> contextlib.AbstractContextManager[None]: ...
 
 
+@runtime_checkable
+class DirectRunner(Protocol):
+    """A runner that can convert its output to the image's dtype itself and write it into the output array."""
+
+    def run_into(self, batch: np.ndarray, out: np.ndarray) -> None: ...
+
+
+# Output dtypes ``run_into`` writes: float32, and uint8 rounded exactly as ``assembly.to_dtype`` rounds.
+DIRECT_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
+
 class TorchRunner:
     """PyTorch on CPU, CUDA or MPS, in fp32 or under autocast (fp16/bf16), channels-last for convolutional nets."""
 
@@ -83,6 +94,27 @@ class TorchRunner:
         with torch.inference_mode(), torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
             result = self._network(tensor).float().clamp_(0.0, 1.0)
         return result.cpu().numpy()
+
+    def run_into(self, batch: np.ndarray, out: np.ndarray) -> None:
+        """One image (a 1×C×h×w batch) into ``out`` (H×W×C, H ≤ h·s, W ≤ w·s, a ``DIRECT_DTYPES`` dtype; any
+        strides): the result is cropped, laid out and rounded where it was computed, so a GPU sends back a quarter
+        of the bytes (uint8 against float32) and the CPU skips the float passes over the whole output. The values
+        equal ``run`` followed by ``to_dtype``: the same float32 multiply, round half to even and clip."""
+        if out.dtype not in DIRECT_DTYPES:
+            raise ValueError(f"run_into writes {[str(d) for d in DIRECT_DTYPES]}, not {out.dtype}")
+        tensor = torch.from_numpy(batch).to(self._target.device)
+        if self._channels_last:
+            tensor = tensor.contiguous(memory_format=torch.channels_last)
+        dtype = self._target.autocast_dtype
+        device_type = self._target.device.type
+        height, width = out.shape[:2]
+        with torch.inference_mode():
+            with torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
+                result = self._network(tensor)
+            pixels = result[0, :, :height, :width].permute(1, 2, 0).float().clamp_(0.0, 1.0)
+            if out.dtype == np.uint8:
+                pixels = pixels.mul_(255.0).round_().clamp_(0.0, 255.0).to(torch.uint8)
+            torch.from_numpy(out).copy_(pixels)
 
     def release_memory(self) -> None:
         release_cached_memory(self._target.device)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, replace
 
@@ -10,7 +11,7 @@ import numpy as np
 from ldl_backend.engine.assembly import Finalize, TileAssembler
 from ldl_backend.engine.oom import is_out_of_memory
 from ldl_backend.engine.progress import ProgressTracker
-from ldl_backend.engine.runners import SteppedRunner, TileRunner
+from ldl_backend.engine.runners import DIRECT_DTYPES, DirectRunner, SteppedRunner, TileRunner
 from ldl_backend.engine.tile_planner import PlannedTiles, TileBudget, plan_tiles
 from ldl_backend.engine.tiling import TilePlan
 from ldl_backend.errors import LdlError
@@ -107,8 +108,12 @@ class TiledUpscaler:
         """
         height, width = source.shape[:2]
         plan = self.plan(height, width)
-        assembler = TileAssembler(plan, self._runner.scale, output, finalize)
         scale_in = 1.0 / dtype_max(source.dtype)
+        direct = premultiply is None and finalize is None and source.shape[2] == model_channels
+        if plan.count == 1 and direct and self._upscale_whole(source, output, plan, stage, scale_in):
+            return
+        plan = self.plan(height, width)  # smaller after the whole image ran out of memory
+        assembler = TileAssembler(plan, self._runner.scale, output, finalize)
         for row in plan.rows:
             for column in plan.columns:
                 self._tracker.check()
@@ -118,17 +123,44 @@ class TiledUpscaler:
                     tile *= alpha
                 if tile.shape[2] != model_channels:
                     tile = np.repeat(tile, model_channels, axis=2)
-                result = self._run(np.ascontiguousarray(tile.transpose(2, 0, 1)), stage)
+                result = self._run(np.ascontiguousarray(tile.transpose(2, 0, 1)), stage, planned=True)
                 upscaled = result.transpose(1, 2, 0)
                 if source.shape[2] == 1 and model_channels != 1:
                     upscaled = upscaled.mean(axis=2, keepdims=True)
                 assembler.add(upscaled)  # any strides: the assembler's weighting makes its own copy
                 self._tracker.tile_done(stage)
 
-    def _run(self, tile: np.ndarray, stage: str) -> np.ndarray:
-        """C×h×w float32 → C×(h·s)×(w·s), splitting the tile when the device runs out of memory."""
+    def _upscale_whole(
+        self, source: np.ndarray, output: np.ndarray, plan: TilePlan, stage: str, scale_in: float
+    ) -> bool:
+        """A one-tile plan with nothing to blend, premultiply or finalize: the runner writes the output itself (no
+        float copy of the output, no weighting). False where the runner or dtype cannot, or after running out of
+        memory (the tile size is then shrunk, and the caller tiles)."""
+        if not isinstance(self._runner, DirectRunner) or output.dtype not in DIRECT_DTYPES:
+            return False
+        self._tracker.check()
+        rows, columns = plan.rows[0], plan.columns[0]
+        tile = _cut(source, rows.start, rows.end, columns.start, columns.end, scale_in)
+        batch = np.ascontiguousarray(tile.transpose(2, 0, 1))[None]
+        del tile
+        try:
+            with self._steps(stage):
+                self._runner.run_into(batch, output)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            self._runner.release_memory()
+            self._shrink(max(batch.shape[2:]), error)
+            return False
+        self._tracker.tile_done(stage)
+        return True
+
+    def _run(self, tile: np.ndarray, stage: str, planned: bool = False) -> np.ndarray:
+        """C×h×w float32 → C×(h·s)×(w·s), splitting the tile when the device runs out of memory. ``planned``: a
+        tile of the plan, run as it is until a tile has run out of memory (a whole image may exceed ``self.tile``);
+        pieces of a failed tile, and tiles after one failed, run when they fit the shrunk size."""
         height, width = tile.shape[1:]
-        if max(height, width) <= self.tile:  # the plan's tiles always do; the pieces of a failed one may not
+        if (planned and not self._shrunk) or max(height, width) <= self.tile:
             try:
                 return self._network(tile[None], stage)[0]
             except Exception as error:
@@ -149,10 +181,14 @@ class TiledUpscaler:
         return pieces.transpose(2, 0, 1)
 
     def _network(self, batch: np.ndarray, stage: str) -> np.ndarray:
-        if not isinstance(self._runner, SteppedRunner):
+        with self._steps(stage):
             return self._runner.run(batch)
-        with self._runner.block_steps(lambda fraction: self._tracker.within_tile(stage, fraction)):
-            return self._runner.run(batch)
+
+    def _steps(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        """Progress and cancel between the network's blocks, where the runner offers them."""
+        if isinstance(self._runner, SteppedRunner):
+            return self._runner.block_steps(lambda fraction: self._tracker.within_tile(stage, fraction))
+        return contextlib.nullcontext()
 
     def _shrink(self, failed: int, error: BaseException) -> None:
         s = self._settings
