@@ -105,3 +105,16 @@ def test_a_fixed_tile_that_runs_out_of_cuda_memory_names_it(memory_cap: None) ->
     with pytest.raises(OutOfMemoryError, match="tile size 1024") as caught:
         upscale_image(ImageData(image), engine.runner, engine.settings)
     assert "--tile" in caught.value.hint
+
+
+def test_the_direct_whole_image_path_on_cuda_equals_the_float_path(x4plus: LoadedModel, photo: np.ndarray) -> None:
+    # run_into rounds on the GPU and sends back uint8: the same bytes as sending floats and rounding on the CPU.
+    from ldl_backend.engine.assembly import to_dtype
+    from ldl_backend.engine.runners import TorchRunner
+
+    runner = TorchRunner(x4plus.network, x4plus.descriptor, ComputeTarget(torch.device("cuda"), Precision.FP16))
+    batch = np.ascontiguousarray(photo.transpose(2, 0, 1), dtype=np.float32)[None] / 255
+    direct = np.empty((photo.shape[0] * 4, photo.shape[1] * 4, 3), dtype=np.uint8)
+    runner.run_into(batch, direct)
+    general = to_dtype(runner.run(batch)[0].transpose(1, 2, 0).copy(), np.dtype(np.uint8))
+    np.testing.assert_array_equal(direct, general)
