@@ -12,8 +12,10 @@ import pytest
 import torch
 
 from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
+from ldl_backend.engine.assembly import to_dtype
 from ldl_backend.engine.device import ComputeTarget, Precision
 from ldl_backend.engine.pipeline import upscale_image
+from ldl_backend.engine.runners import TorchRunner
 from ldl_backend.engine.tiled import OutOfMemoryError
 from ldl_backend.engine.upscale import EngineOptions, prepare_engine, run_untiled
 from ldl_backend.imageio.image import ImageData
@@ -109,9 +111,6 @@ def test_a_fixed_tile_that_runs_out_of_cuda_memory_names_it(memory_cap: None) ->
 
 def test_the_direct_whole_image_path_on_cuda_equals_the_float_path(x4plus: LoadedModel, photo: np.ndarray) -> None:
     # run_into rounds on the GPU and sends back uint8: the same bytes as sending floats and rounding on the CPU.
-    from ldl_backend.engine.assembly import to_dtype
-    from ldl_backend.engine.runners import TorchRunner
-
     runner = TorchRunner(x4plus.network, x4plus.descriptor, ComputeTarget(torch.device("cuda"), Precision.FP16))
     batch = np.ascontiguousarray(photo.transpose(2, 0, 1), dtype=np.float32)[None] / 255
     direct = np.empty((photo.shape[0] * 4, photo.shape[1] * 4, 3), dtype=np.uint8)
