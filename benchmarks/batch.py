@@ -52,8 +52,8 @@ class Pool:
 
 @dataclass(frozen=True)
 class Timing:
-    per_second: float  # images per second, median over the repeats
-    total: float  # seconds of the whole run_batch call (start-up included), median
+    per_second: float  # images per second in the steady state
+    total: float  # seconds of the whole run_batch call (start-up included)
 
 
 def make_images(folder: Path, side: int, count: int) -> Path:
@@ -67,27 +67,28 @@ def make_images(folder: Path, side: int, count: int) -> Path:
     return folder
 
 
-def timed(recipe: BatchRecipe, pool: Pool, images: Path, scratch: Path, repeats: int) -> Timing:
-    rates, totals = [], []
-    for repeat in range(repeats):
-        request = BatchRequest(
-            images,
-            scratch / f"{pool.label}-{images.name}-{repeat}",
-            "_x4",
-            ray=pool.ray,
-            workers=pool.workers,
-            threads=pool.threads,
-            gpus_per_worker=pool.gpus_per_worker,
-            show_progress=False,
-        )
-        started = time.perf_counter()
-        with contextlib.redirect_stderr(io.StringIO()):
-            summary = run_batch(request, recipe)
-        totals.append(time.perf_counter() - started)
-        if summary.failed or summary.done != summary.total:
-            raise SystemExit(f"{pool.label}: {summary}")
-        rates.append(steady_rate(request.output_folder))
-    return Timing(statistics.median(rates), statistics.median(totals))
+def timed(recipe: BatchRecipe, pool: Pool, images: Path, output: Path) -> Timing:
+    request = BatchRequest(
+        images,
+        output,
+        "_x4",
+        ray=pool.ray,
+        workers=pool.workers,
+        threads=pool.threads,
+        gpus_per_worker=pool.gpus_per_worker,
+        show_progress=False,
+    )
+    started = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()):
+        summary = run_batch(request, recipe)
+    total = time.perf_counter() - started
+    if summary.failed or summary.done != summary.total:
+        raise SystemExit(f"{pool.label}: {summary}")
+    return Timing(steady_rate(output), total)
+
+
+def median(timings: list[Timing]) -> Timing:
+    return Timing(statistics.median(t.per_second for t in timings), statistics.median(t.total for t in timings))
 
 
 def steady_rate(output: Path) -> float:
@@ -138,40 +139,50 @@ def main() -> None:
     ray.init(address="local", num_cpus=cpus, num_gpus=gpus, include_dashboard=False, logging_level=logging.WARNING)
     half = max(1, cpus // 2)
     pools = [
-        Pool("in process", None),
-        Pool("Ray, 1 worker", "local", 1, cpus, 0),
-        Pool(f"Ray, 2 workers × {half} threads", "local", 2, half, 0),
+        Pool("in process, 1 thread", None, None, 1),
+        Pool("Ray, 1 worker × 1 thread", "local", 1, 1, 0),
+        Pool(f"Ray, 2 workers × {half} thread(s)", "local", 2, half, 0),
+        Pool(f"in process, {cpus} threads", None, None, cpus),
+        Pool(f"Ray, 1 worker × {cpus} threads", "local", 1, cpus, 0),
     ]
     with tempfile.TemporaryDirectory(prefix="ldl-batch-bench-") as temporary:
         scratch = Path(temporary)
-        small = make_images(scratch / f"small-{args.small}", args.small, args.small_count)
-        large = make_images(scratch / f"large-{args.large}", args.large, args.large_count)
+        sets = {
+            "small": make_images(scratch / f"small-{args.small}", args.small, args.small_count),
+            "large": make_images(scratch / f"large-{args.large}", args.large, args.large_count),
+        }
         print(
             f"{args.model} ×{model.descriptor.scale} on {cpus} CPUs, {gpus} GPUs; {args.small_count} images of "
-            f"{args.small}², {args.large_count} of {args.large}²; median of {args.repeats} runs"
+            f"{args.small}², {args.large_count} of {args.large}²; median of {args.repeats} interleaved runs; "
+            f"load average before: {os.getloadavg()[0]:.2f}"
         )
+        runs: dict[tuple[str, str], list[Timing]] = {}
+        # Interleaved (every pool and size once per repeat): a neighbour's load then weighs on all rows alike.
+        for repeat in range(args.repeats):
+            for pool in pools:
+                for name, images in sets.items():
+                    output = scratch / f"out-{repeat}-{pools.index(pool)}-{name}"
+                    runs.setdefault((pool.label, name), []).append(timed(cpu_recipe, pool, images, output))
+        timings = {key: median(values) for key, values in runs.items()}
         print(f"{'pool':32s} | {'small img/s':>11} | {'ms/img':>7} | {'large img/s':>11} | {'ms/img':>7} | start-up s")
-        timings: dict[str, tuple[Timing, Timing]] = {}
         for pool in pools:
-            on_small = timed(cpu_recipe, pool, small, scratch, args.repeats)
-            on_large = timed(cpu_recipe, pool, large, scratch, args.repeats)
-            timings[pool.label] = (on_small, on_large)
+            on_small, on_large = timings[(pool.label, "small")], timings[(pool.label, "large")]
             startup = on_small.total - args.small_count / on_small.per_second
             print(
                 f"{pool.label:32s} | {on_small.per_second:11.2f} | {1000 / on_small.per_second:7.1f} | "
                 f"{on_large.per_second:11.3f} | {1000 / on_large.per_second:7.0f} | {startup:.1f}"
             )
-        local, one = timings["in process"], timings["Ray, 1 worker"]
-        for name, index in (("small", 0), ("large", 1)):
-            overhead = 1000 / one[index].per_second - 1000 / local[index].per_second
-            print(f"Ray's cost per {name} image over in process (1 worker, same threads): {overhead:+.1f} ms")
-        two = timings[pools[2].label]
-        for name, index in (("small", 0), ("large", 1)):
-            print(f"2 workers / 1 worker, {name} images: {two[index].per_second / one[index].per_second:.2f}×")
+        for name in sets:
+            local, one, two = (timings[(pool.label, name)].per_second for pool in pools[:3])
+            print(
+                f"{name}: Ray's cost per image over in process (1 thread each) {1000 / one - 1000 / local:+.1f} ms; "
+                f"2 workers / 1 worker {two / one:.2f}×"
+            )
         if gpus:
             gpu_recipe = BatchRecipe(model, EngineOptions(device="cuda"))
             gpu_pool = Pool("Ray, 1 GPU worker", "local", 1, None, 1.0)
-            worker = timed(gpu_recipe, gpu_pool, large, scratch, args.repeats)
+            large = sets["large"]
+            worker = median([timed(gpu_recipe, gpu_pool, large, scratch / f"gpu-{r}") for r in range(args.repeats)])
             command = upscale_command_rate(args.model, large, scratch, "cuda", args.repeats)
             print(
                 f"GPU, {args.large}²: 1 Ray GPU worker {worker.per_second:.2f} img/s (whole run "
@@ -179,6 +190,7 @@ def main() -> None:
             )
         else:
             print("no CUDA GPU here: the GPU comparison (1 Ray GPU worker against ldl upscale) did not run")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     ray.shutdown()
 
 
