@@ -28,9 +28,7 @@ class Command:
 
 COMMANDS = (
     Command("upscale", "ldl_backend.commands.upscale", "upscale images or folders of images"),
-    Command(
-        "batch", "ldl_backend.commands.batch", "upscale a folder tree, in process or on a Ray cluster, resumable"
-    ),
+    Command("batch", "ldl_backend.commands.batch", "upscale a folder tree, in process or on a Ray cluster, resumable"),
     Command("models", "ldl_backend.commands.models", "list, install and remove models"),
     Command("eval", "ldl_backend.commands.evaluate", "score models on an image set (PSNR-Y, SSIM-Y, NIQE, LPIPS)"),
     Command("serve", "ldl_backend.commands.serve", "run the local backend for the app and plug-ins (127.0.0.1)"),
