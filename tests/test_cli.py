@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from PIL import Image
 
 from ldl_backend.archs.srvgg import SRVGGNetCompact
 from ldl_backend.cli import main
+from ldl_backend.errors import LdlError
 
 # Every command here runs with its own LDL_STUDIO_HOME (models, cache) under tmp_path.
 pytestmark = pytest.mark.usefixtures("isolated_home")
@@ -185,3 +188,58 @@ def test_onnx_backend_matches_torch(tmp_path: Path, tiny_compact: SRVGGNetCompac
         difference = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
     assert difference.max() <= 1
     assert main([*common, "-o", str(tmp_path / "x.png"), "--backend", "onnx", "--precision", "bf16"]) == 2
+
+
+def test_each_file_is_written_while_the_next_computes(
+    tmp_path: Path, tiny_compact: SRVGGNetCompact, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ldl_backend.artifacts import files as artifact_files
+    from ldl_backend.commands import upscale as upscale_command
+
+    torch.save(tiny_compact.state_dict(), tmp_path / "compact.pth")
+    folder, output = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for index in range(4):
+        _photo(folder / f"p{index}.png", size=(24 + index, 20))
+    model = ["-m", str(tmp_path / "compact.pth")]
+    # The same files one by one: the reference bytes.
+    for index in range(4):
+        assert main(["upscale", str(folder / f"p{index}.png"), "-o", str(tmp_path / f"one{index}.png"), *model]) == 0
+    capsys.readouterr()
+
+    spans: dict[str, list[tuple[float, float]]] = {"write": [], "compute": []}
+    real_write, real_compute = artifact_files.ComputedFile.write, artifact_files.compute_file
+
+    def timed(kind: str, work: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        time.sleep(0.2)  # a slow encoder, and a slow network: long enough to see whether they overlap
+        try:
+            return work()
+        finally:
+            spans[kind].append((started, time.perf_counter()))
+
+    def slow_write(self: artifact_files.ComputedFile) -> object:
+        def write() -> object:
+            if self.job.source.name == "p2.png":  # a disk that fills up: reported for p2, the rest go on
+                raise LdlError(f"no space left on the device for {self.job.destination}", "free some space")
+            return real_write(self)
+
+        return timed("write", write)
+
+    def watched_compute(*args: object, **kwargs: object) -> object:
+        return timed("compute", lambda: real_compute(*args, **kwargs))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(artifact_files.ComputedFile, "write", slow_write)
+    monkeypatch.setattr(upscale_command, "compute_file", watched_compute)
+    assert main(["upscale", str(folder), "-o", str(output), *model]) == 1
+
+    # Write i runs while compute i + 1 does (p3's write is the last and overlaps nothing).
+    (compute, write) = (sorted(spans["compute"]), sorted(spans["write"]))
+    assert len(compute) == 4 and len(write) == 4
+    for index in range(3):
+        assert write[index][0] < compute[index + 1][1] and compute[index + 1][0] < write[index][1]
+    errors = capsys.readouterr().err
+    assert f"failed: {folder / 'p2.png'}: no space left" in errors and "3 done, 1 failed" in errors
+    assert not (output / "p2_x4.png").exists()
+    for index in (0, 1, 3):
+        assert (output / f"p{index}_x4.png").read_bytes() == (tmp_path / f"one{index}.png").read_bytes()

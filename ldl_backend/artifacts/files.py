@@ -53,6 +53,46 @@ def upscale_file(
     ``ImageTooLargeError`` before decoding when the input or output is over the pixel budget, and the reader's,
     engine's and writer's errors (``ImageFileError``, ``CancelledError``, ``OutOfMemoryError``).
     """
+    return compute_file(job, engine, layers, progress=progress, cancel=cancel).write()
+
+
+@dataclass(frozen=True)
+class ComputedFile:
+    """A job's outputs in memory, not yet written; ``write`` puts them in place (all or none). Apart so that a
+    batch can write one file while the next one computes."""
+
+    job: FileJob
+    main: ImageData
+    extra: tuple[PendingImage, ...]  # the map and layer files of a job with layers
+    input_size: tuple[int, int]
+    started: float
+
+    @property
+    def nbytes(self) -> int:
+        return self.main.nbytes + sum(item.image.nbytes for item in self.extra)
+
+    def write(self) -> FileResult:
+        job = self.job
+        if self.extra:
+            main = PendingImage(job.destination, self.main, job.file_format, job.quality)
+            write_together([main, *self.extra], overwrite=job.overwrite)
+        else:
+            write_image(
+                job.destination, self.main, file_format=job.file_format, quality=job.quality, overwrite=job.overwrite
+            )
+        seconds = time.perf_counter() - self.started
+        return FileResult(job.source, job.destination, self.input_size, (self.main.width, self.main.height), seconds)
+
+
+def compute_file(
+    job: FileJob,
+    engine: PreparedEngine,
+    layers: LayerRequest | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ComputedFile:
+    """``upscale_file`` up to the writes: the checks, the read and the upscale (and layers)."""
     started = time.perf_counter()
     image = read_checked(job, engine.runner.scale)
     if layers is None:
@@ -65,29 +105,26 @@ def upscale_file(
             progress=progress,
             cancel=cancel,
         )
-        write_image(job.destination, main, file_format=job.file_format, quality=job.quality, overwrite=job.overwrite)
-    else:
-        if not job.overwrite:
-            _refuse_existing(job, layers, deep=image.dtype != np.uint8)
-        result = upscale_with_layers(
-            image,
-            engine,
-            layers.options,
-            reference_engine=layers.reference_engine,
-            alpha_mode=job.alpha_mode,
-            output_size=job.output_size,
-            progress=progress,
-            cancel=cancel,
-        )
-        main = result.blend if layers.blend_as_output else result.detail
-        pending = [PendingImage(job.destination, main, job.file_format, job.quality)]
-        if layers.map_path is not None:
-            pending.append(PendingImage(layers.map_path, ImageData(map_to_uint16(result.artifact_map)), "png"))
-        if layers.layers_folder is not None:
-            pending += layer_images(result, layers.layers_folder, job.source.stem)
-        write_together(pending, overwrite=job.overwrite)
-    seconds = time.perf_counter() - started
-    return FileResult(job.source, job.destination, (image.width, image.height), (main.width, main.height), seconds)
+        return ComputedFile(job, main, (), (image.width, image.height), started)
+    if not job.overwrite:
+        _refuse_existing(job, layers, deep=image.dtype != np.uint8)
+    result = upscale_with_layers(
+        image,
+        engine,
+        layers.options,
+        reference_engine=layers.reference_engine,
+        alpha_mode=job.alpha_mode,
+        output_size=job.output_size,
+        progress=progress,
+        cancel=cancel,
+    )
+    main = result.blend if layers.blend_as_output else result.detail
+    extra: list[PendingImage] = []
+    if layers.map_path is not None:
+        extra.append(PendingImage(layers.map_path, ImageData(map_to_uint16(result.artifact_map)), "png"))
+    if layers.layers_folder is not None:
+        extra += layer_images(result, layers.layers_folder, job.source.stem)
+    return ComputedFile(job, main, tuple(extra), (image.width, image.height), started)
 
 
 def _refuse_existing(job: FileJob, layers: LayerRequest, *, deep: bool) -> None:

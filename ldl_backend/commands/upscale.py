@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import sys
 import tempfile
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ldl_backend.artifacts.files import LayerRequest, upscale_file
+from ldl_backend.artifacts.files import ComputedFile, LayerRequest, compute_file
 from ldl_backend.artifacts.selective import ArtifactOptions
-from ldl_backend.batch.inputs import collect_inputs, plan_outputs
+from ldl_backend.batch.inputs import BatchItem, collect_inputs, plan_outputs
 from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.engine.device import Precision
 from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult
@@ -27,6 +28,9 @@ from ldl_backend.models.formats.onnx_export import export_onnx
 from ldl_backend.models.loading import LoadedModel
 from ldl_backend.models.store import ModelStore, resolve_model
 from ldl_client.options import DEFAULT_REFERENCE, DEFAULT_SOFTNESS, DEFAULT_THRESHOLD, ReferenceKind, ReferenceSource
+
+# Outputs up to this size are written while the next file computes: two images' outputs in memory at once.
+WRITE_BEHIND_BYTES = 512 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,42 +170,71 @@ def _run_batch(
     done: list[FileResult] = []
     failed = 0
     overall = tqdm(total=len(items), unit="image", desc="all", disable=len(items) < 2, file=sys.stderr)
-    for item in items:
-        job = FileJob(
-            item.source,
-            item.destination,
-            output_size,
-            arguments.alpha,
-            arguments.format,
-            arguments.quality,
-            arguments.overwrite,
-            arguments.max_pixels,
+
+    def fail(item: BatchItem, error: LdlError) -> None:
+        nonlocal failed
+        failed += 1
+        tqdm.write(
+            f"failed: {item.source}: {error.message}" + (f" ({error.hint})" if error.hint else ""), file=sys.stderr
         )
-        bar = tqdm(total=0, unit="step", desc=item.source.name, leave=False, file=sys.stderr)
+        overall.update(1)
 
-        def report(progress: Progress, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
-            bar.total = progress.total
-            bar.n = progress.done
-            bar.set_postfix_str(progress.stage, refresh=False)  # detail, reference 3/8, map, blend
-            bar.refresh()
-
+    def finish(item: BatchItem, writing: concurrent.futures.Future[FileResult]) -> None:
         try:
-            result = upscale_file(job, engine, layers, progress=report)
+            result = writing.result()
         except LdlError as error:
-            failed += 1
-            tqdm.write(
-                f"failed: {item.source}: {error.message}" + (f" ({error.hint})" if error.hint else ""), file=sys.stderr
+            fail(item, error)
+            return
+        done.append(result)
+        tqdm.write(
+            f"{result.source.name} → {result.destination} ({result.output_size[0]}×"
+            f"{result.output_size[1]}, {result.seconds:.1f} s; {engine.describe_plan(*result.input_size)})",
+            file=sys.stderr,
+        )
+        overall.update(1)
+
+    # One file is written while the next computes (a GPU would otherwise wait for the PNG encoder); a file whose
+    # outputs are large is written before the next begins, so a batch of huge images peaks like one image.
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ldl-writer") as writer:
+        writing: tuple[BatchItem, concurrent.futures.Future[FileResult]] | None = None
+        for item in items:
+            job = FileJob(
+                item.source,
+                item.destination,
+                output_size,
+                arguments.alpha,
+                arguments.format,
+                arguments.quality,
+                arguments.overwrite,
+                arguments.max_pixels,
             )
-        else:
-            done.append(result)
-            tqdm.write(
-                f"{result.source.name} → {result.destination} ({result.output_size[0]}×"
-                f"{result.output_size[1]}, {result.seconds:.1f} s; {engine.describe_plan(*result.input_size)})",
-                file=sys.stderr,
-            )
-        finally:
-            bar.close()
-            overall.update(1)
+            bar = tqdm(total=0, unit="step", desc=item.source.name, leave=False, file=sys.stderr)
+
+            def report(progress: Progress, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
+                bar.total = progress.total
+                bar.n = progress.done
+                bar.set_postfix_str(progress.stage, refresh=False)  # detail, reference 3/8, map, blend
+                bar.refresh()
+
+            computed: ComputedFile | LdlError
+            try:
+                computed = compute_file(job, engine, layers, progress=report)
+            except LdlError as error:
+                computed = error
+            finally:
+                bar.close()
+            if writing is not None:
+                finish(*writing)
+                writing = None
+            if isinstance(computed, LdlError):
+                fail(item, computed)
+                continue
+            writing = (item, writer.submit(computed.write))
+            if computed.nbytes > WRITE_BEHIND_BYTES:
+                finish(*writing)
+                writing = None
+        if writing is not None:
+            finish(*writing)
     overall.close()
     seconds = sum(result.seconds for result in done)
     print(f"{len(done)} done, {failed} failed in {seconds:.1f} s", file=sys.stderr)

@@ -63,6 +63,11 @@ class ImageData:
         return self.colour.dtype
 
     @property
+    def nbytes(self) -> int:
+        """Bytes of the pixel arrays (colour and alpha)."""
+        return self.colour.nbytes + (0 if self.alpha is None else self.alpha.nbytes)
+
+    @property
     def is_gray(self) -> bool:
         return self.colour.shape[2] == 1
 
