@@ -186,13 +186,15 @@ class RayPool:
         load = [0] * len(self._actors)
         try:
             while pending or in_flight:
-                for slot in range(len(self._actors)):
-                    while load[slot] < self._depth and pending:
-                        item = pending.popleft()
-                        ledger.start(item, self._worker_name(slot))
-                        actor = self._actors[slot]
-                        in_flight[actor.run.remote(item, [self._recipe_reference])] = (slot, item, actor)
-                        load[slot] += 1
+                # Level by level: every idle actor gets an item before any gets a second to queue.
+                for level in range(1, self._depth + 1):
+                    for slot in range(len(self._actors)):
+                        if load[slot] < level and pending:
+                            item = pending.popleft()
+                            ledger.start(item, self._worker_name(slot))
+                            actor = self._actors[slot]
+                            in_flight[actor.run.remote(item, [self._recipe_reference])] = (slot, item, actor)
+                            load[slot] += 1
                 ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=_WAIT_SECONDS)
                 for reference in ready:
                     slot, item, actor = in_flight.pop(reference)

@@ -52,6 +52,14 @@ def test_every_output_equals_ldl_upscale_byte_for_byte(
     assert len({record.worker for record in found.values()}) == 2  # both workers took items
 
 
+def test_as_many_items_as_workers_go_one_to_each(tmp_path: Path, model_file: Path) -> None:
+    archive = tmp_path / "two"
+    for index in range(2):
+        write_image(archive / f"{index}.png", (64, 48), "RGB", index)
+    assert main(["batch", *ray_batch(archive, tmp_path / "out", model_file)]) == 0
+    assert len({record.worker for record in records(tmp_path / "out").values()}) == 2  # not both queued on one
+
+
 def test_in_process_gives_the_same_outputs_as_ray(archive: Path, tmp_path: Path, model_file: Path) -> None:
     on_ray, in_process = tmp_path / "ray", tmp_path / "off"
     assert main(["batch", *ray_batch(archive, on_ray, model_file)]) == 0
