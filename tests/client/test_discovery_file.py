@@ -198,3 +198,16 @@ def test_untrusted_files_are_named_with_a_hint(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(DiscoveryError, match=f"belongs to user id {owner}, not to you \\({owner + 1}\\)") as caught:
         read_discovery_file(path)
     assert str(path) in str(caught.value) and "delete the file" in caught.value.hint
+
+
+def test_the_writes_own_error_is_reported_when_cleaning_up_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, *args: object) -> None:
+        raise OSError(f"cannot {self.name}")
+
+    monkeypatch.setattr(Path, "replace", refuse)
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: refuse(self))
+    with pytest.raises(OSError, match=r"^cannot \.server\.json\.") as caught:
+        write_discovery_file(tmp_path / "server.json", port=1, pid=2, token="t", version="v")
+    assert caught.value.__context__ is None  # the failed clean-up was suppressed, not chained

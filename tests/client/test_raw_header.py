@@ -4,11 +4,14 @@ refused with ``RawHeaderError``, never anything else."""
 
 from __future__ import annotations
 
+import array
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldl_client.raw_image import RAW_CONTENT_TYPE, RawHeader, RawHeaderError
+from ldl_client.errors import ProtocolError
+from ldl_client.raw_image import RAW_CONTENT_TYPE, RawHeader, RawHeaderError, RawImage
 
 QUICK = settings(max_examples=150, deadline=None, derandomize=True, database=None)  # the same examples every run
 VALID = {"X-Ldl-Width": "3", "X-Ldl-Height": "2", "X-Ldl-Channels": "4", "X-Ldl-Dtype": "uint16"}
@@ -114,3 +117,16 @@ def test_almost_valid_headers_are_read_exactly_or_refused(field: str, number: st
         read = {"X-Ldl-Width": header.width, "X-Ldl-Height": header.height, "X-Ldl-Channels": header.channels}[field]
         assert read == int(value) and read >= 1
     assert header.byte_count == header.pixels * header.channels * {"uint8": 1, "uint16": 2, "float32": 4}[header.dtype]
+
+
+def test_a_raw_body_the_client_cannot_read_names_every_header() -> None:
+    with pytest.raises(
+        ProtocolError, match="X-Ldl-Width=x, X-Ldl-Height=1, X-Ldl-Channels=None, X-Ldl-Dtype=None"
+    ) as e:
+        RawImage.from_headers({"x-ldl-width": "x", "x-ldl-height": "1"}, b"")
+    assert "update LDL Studio" in e.value.hint
+
+
+def test_samples_of_the_wrong_typecode_are_named() -> None:
+    with pytest.raises(ValueError, match="a uint16 image needs an array of typecode 'H', not 'B'"):
+        RawImage.from_samples(1, 1, 1, "uint16", array.array("B", [1]))
