@@ -190,7 +190,7 @@ def test_onnx_backend_matches_torch(tmp_path: Path, tiny_compact: SRVGGNetCompac
     assert main([*common, "-o", str(tmp_path / "x.png"), "--backend", "onnx", "--precision", "bf16"]) == 2
 
 
-def test_each_file_is_written_while_the_next_computes(
+def test_files_are_read_and_written_while_others_compute(
     tmp_path: Path, tiny_compact: SRVGGNetCompact, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ldl_backend.artifacts import files as artifact_files
@@ -207,8 +207,12 @@ def test_each_file_is_written_while_the_next_computes(
         assert main(["upscale", str(folder / f"p{index}.png"), "-o", str(tmp_path / f"one{index}.png"), *model]) == 0
     capsys.readouterr()
 
-    spans: dict[str, list[tuple[float, float]]] = {"write": [], "compute": []}
-    real_write, real_compute = artifact_files.ComputedFile.write, artifact_files.compute_file
+    spans: dict[str, list[tuple[float, float]]] = {"read": [], "write": [], "compute": []}
+    real_write, real_compute, real_read = (
+        artifact_files.ComputedFile.write,
+        artifact_files.compute_file,
+        upscale_command.read_checked,
+    )
 
     def timed(kind: str, work: Callable[[], object]) -> object:
         started = time.perf_counter()
@@ -229,15 +233,20 @@ def test_each_file_is_written_while_the_next_computes(
     def watched_compute(*args: object, **kwargs: object) -> object:
         return timed("compute", lambda: real_compute(*args, **kwargs))  # type: ignore[arg-type]
 
+    def slow_read(*args: object) -> object:
+        return timed("read", lambda: real_read(*args))  # type: ignore[arg-type]
+
     monkeypatch.setattr(artifact_files.ComputedFile, "write", slow_write)
     monkeypatch.setattr(upscale_command, "compute_file", watched_compute)
+    monkeypatch.setattr(upscale_command, "read_checked", slow_read)
     assert main(["upscale", str(folder), "-o", str(output), *model]) == 1
 
-    # Write i runs while compute i + 1 does (p3's write is the last and overlaps nothing).
-    (compute, write) = (sorted(spans["compute"]), sorted(spans["write"]))
-    assert len(compute) == 4 and len(write) == 4
+    # While file i + 1 computes, file i is written; while file i computes, file i + 1 is read.
+    read, compute, write = (sorted(spans[kind]) for kind in ("read", "compute", "write"))
+    assert len(read) == len(compute) == len(write) == 4
     for index in range(3):
         assert write[index][0] < compute[index + 1][1] and compute[index + 1][0] < write[index][1]
+        assert read[index + 1][0] < compute[index][1] and compute[index][0] < read[index + 1][1]
     errors = capsys.readouterr().err
     assert f"failed: {folder / 'p2.png'}: no space left" in errors and "3 done, 1 failed" in errors
     assert not (output / "p2_x4.png").exists()

@@ -89,12 +89,15 @@ def compute_file(
     engine: PreparedEngine,
     layers: LayerRequest | None = None,
     *,
+    image: ImageData | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> ComputedFile:
-    """``upscale_file`` up to the writes: the checks, the read and the upscale (and layers)."""
+    """``upscale_file`` up to the writes: the checks, the read and the upscale (and layers). ``image``: the input,
+    already read by ``read_checked`` (a batch reads the next file while this one computes)."""
     started = time.perf_counter()
-    image = read_checked(job, engine.runner.scale)
+    if image is None:
+        image = read_checked(job, engine.runner.scale)
     if layers is None:
         main = upscale_image(
             image,

@@ -16,7 +16,7 @@ from ldl_backend.artifacts.selective import ArtifactOptions
 from ldl_backend.batch.inputs import BatchItem, collect_inputs, plan_outputs
 from ldl_backend.commands.enum_choice import enum_choice
 from ldl_backend.engine.device import Precision
-from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult
+from ldl_backend.engine.files import DEFAULT_MAX_OUTPUT_PIXELS, FileJob, FileResult, read_checked
 from ldl_backend.engine.pipeline import AlphaMode, OutputSize
 from ldl_backend.engine.progress import Progress
 from ldl_backend.engine.upscale import Backend, EngineOptions, PreparedEngine, prepare_engine
@@ -193,12 +193,10 @@ def _run_batch(
         )
         overall.update(1)
 
-    # One file is written while the next computes (a GPU would otherwise wait for the PNG encoder); a file whose
-    # outputs are large is written before the next begins, so a batch of huge images peaks like one image.
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ldl-writer") as writer:
-        writing: tuple[BatchItem, concurrent.futures.Future[FileResult]] | None = None
-        for item in items:
-            job = FileJob(
+    jobs = [
+        (
+            item,
+            FileJob(
                 item.source,
                 item.destination,
                 output_size,
@@ -207,7 +205,21 @@ def _run_batch(
                 arguments.quality,
                 arguments.overwrite,
                 arguments.max_pixels,
-            )
+            ),
+        )
+        for item in items
+    ]
+    # The next file is read, and the last one written, while this one computes (a GPU would otherwise wait for the
+    # decoder and the PNG encoder); a file whose outputs are large is written before the next begins, so a batch of
+    # huge images peaks like one image.
+    scale = engine.runner.scale
+    with (
+        concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ldl-reader") as reader,
+        concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ldl-writer") as writer,
+    ):
+        writing: tuple[BatchItem, concurrent.futures.Future[FileResult]] | None = None
+        reading = reader.submit(read_checked, jobs[0][1], scale)
+        for index, (item, job) in enumerate(jobs):
             bar = tqdm(total=0, unit="step", desc=item.source.name, leave=False, file=sys.stderr)
 
             def report(progress: Progress, bar: tqdm = bar) -> None:  # type: ignore[type-arg]
@@ -216,9 +228,12 @@ def _run_batch(
                 bar.set_postfix_str(progress.stage, refresh=False)  # detail, reference 3/8, map, blend
                 bar.refresh()
 
+            current = reading
+            if index + 1 < len(jobs):
+                reading = reader.submit(read_checked, jobs[index + 1][1], scale)
             computed: ComputedFile | LdlError
             try:
-                computed = compute_file(job, engine, layers, progress=report)
+                computed = compute_file(job, engine, layers, image=current.result(), progress=report)
             except LdlError as error:
                 computed = error
             finally:
