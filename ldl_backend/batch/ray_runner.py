@@ -8,6 +8,7 @@ import contextlib
 import logging
 import math
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -149,6 +150,9 @@ class RayPool:
         self._actors: list[Any] = []
         self._remote: Any = None
         self._recipe_reference: Any = None
+        self._started = 0
+        # Actors are named (``ray list actors``, ``ray.get_actor``): ldl-batch-<this pool>-w<slot>.<start count>.
+        self._prefix = f"ldl-batch-{uuid.uuid4().hex[:8]}"
         self.names: list[str] = []
 
     def __enter__(self) -> RayPool:
@@ -156,11 +160,7 @@ class RayPool:
         from ray.exceptions import RayError
 
         shape = self._shape
-        # max_restarts=-1: Ray brings a dead actor back (on any node with room); max_task_retries=0: the driver,
-        # not Ray, decides whether an item is tried again, so every try is counted against --retries.
-        self._remote = ray.remote(_BatchActor).options(
-            num_cpus=shape.cpus, num_gpus=shape.gpus, max_restarts=-1, max_task_retries=0
-        )
+        self._remote = ray.remote(_BatchActor)
         # One copy of the weights in the object store, whatever the worker count; restarted actors read it again.
         self._recipe_reference = ray.put(self._recipe)
         self._actors = [self._start(index) for index in range(shape.workers)]
@@ -224,7 +224,17 @@ class RayPool:
             raise
 
     def _start(self, index: int) -> Any:
-        return self._remote.remote(index, self._shape.threads)
+        self._started += 1
+        shape = self._shape
+        # max_restarts=-1: Ray brings a dead actor back (on any node with room); max_task_retries=0: the driver,
+        # not Ray, decides whether an item is tried again, so every try is counted against --retries.
+        return self._remote.options(
+            name=f"{self._prefix}-w{index}.{self._started}",
+            num_cpus=shape.cpus,
+            num_gpus=shape.gpus,
+            max_restarts=-1,
+            max_task_retries=0,
+        ).remote(index, shape.threads)
 
     def _worker_name(self, slot: int) -> str:
         return self.names[slot] if slot < len(self.names) else f"w{slot}"

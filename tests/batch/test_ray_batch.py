@@ -94,6 +94,32 @@ def test_killing_a_worker_mid_run_loses_nothing_and_does_nothing_twice(
     assert sorted(found) == sorted(name.removesuffix("_x4.png") + ".png" for name in tree(output))
 
 
+def test_a_worker_ray_cannot_bring_back_is_replaced_and_its_items_done(
+    tmp_path: Path, model_file: Path, upscaled: Upscaled
+) -> None:
+    archive = tmp_path / "many"
+    for index in range(8):
+        write_image(archive / f"{index:02}.png", (96, 80), "RGB", index)
+    output = tmp_path / "out"
+    killed: list[str] = []
+
+    def kill_for_good(outcome: ItemOutcome) -> None:
+        # As a node that leaves the cluster: the actor is gone and Ray does not restart it.
+        if not killed:
+            slot = "-" + outcome.worker.split("@")[0] + "."
+            (killed_name,) = [name for name in ray.util.list_named_actors() if slot in name]
+            ray.kill(ray.get_actor(killed_name), no_restart=True)
+            killed.append(killed_name)
+
+    summary = run_batch(*batch_call(ray_batch(archive, output, model_file)), observer=kill_for_good)
+
+    assert summary.done == 8 and not summary.failed
+    found = records(output)
+    assert sum(record.attempts for record in found.values()) > 8  # its queued item went to another actor
+    assert tree(output) == upscaled(archive)
+    assert killed and not [name for name in ray.util.list_named_actors() if name.startswith("ldl-batch-")]
+
+
 def test_resume_after_an_interrupted_run_does_only_the_missing_items(
     archive: Path, tmp_path: Path, model_file: Path, upscaled: Upscaled
 ) -> None:
