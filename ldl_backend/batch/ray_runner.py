@@ -168,7 +168,13 @@ class RayPool:
             self.names = ray.get([actor.prepare.remote([self._recipe_reference]) for actor in self._actors])
         except RayError as error:
             self._kill()
-            raise LdlError(f"a batch worker could not start: {_cause(error)}", "see the message above") from error
+            cause = getattr(error, "cause", None)  # the exception the actor raised, when it raised one
+            if isinstance(cause, LdlError):
+                raise LdlError(f"a batch worker could not start: {cause.message}", cause.hint) from error
+            raise LdlError(
+                f"a batch worker could not start: {str(error).splitlines()[0]}",
+                "see Ray's message above, and check that every node has ldl-studio and its model stack installed",
+            ) from error
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -248,8 +254,3 @@ class RayPool:
 
 def _died(error: Exception) -> str:
     return f"the worker was lost while on this item ({type(error).__name__}: its process died or Ray lost the result)"
-
-
-def _cause(error: Exception) -> str:
-    cause = getattr(error, "cause", None)
-    return str(cause) if cause is not None else str(error).splitlines()[0]

@@ -209,3 +209,17 @@ def test_a_second_run_into_the_same_output_folder_is_refused(
     assert f"another ldl batch (host {os.uname().nodename}, pid {holder.pid}" in error
     assert not tree(output)  # nothing was written
     assert main(["batch", *ray_batch(archive, output, model_file)]) == 0  # the lock died with its holder
+
+
+def test_a_worker_that_cannot_prepare_the_model_stops_the_run_with_its_own_error(
+    archive: Path, tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if ray.cluster_resources().get("GPU"):
+        pytest.skip("this Ray instance has a GPU: --device cuda would work")
+    output = tmp_path / "out"
+    assert main(["batch", *ray_batch(archive, output, model_file, "--device", "cuda")]) == 2
+    error = capsys.readouterr().err
+    assert "error: a batch worker could not start: CUDA was requested but no CUDA GPU is available" in error
+    assert "hint: use --device cpu" in error
+    assert {record.status for record in records(output).values()} == {ItemStatus.PENDING}
+    assert not tree(output)
