@@ -96,9 +96,11 @@ def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
         total += _weight_bytes(str(entry.architecture), entry.scale)
         per_pixel = descriptor.activation_bytes_per_pixel(4 if options.precision in (None, Precision.FP32) else 2)
         if options.tile is None:
-            whole = int(pixels * per_pixel)
-            fits = whole <= system_memory.available_memory() * CPU_WHOLE_IMAGE_SHARE
-            activations = whole if fits else CPU_TILE_BUDGET
+            # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32
+            # would not); what it then takes, at the precision asked for (fp32 when unsaid: the larger).
+            leanest = pixels * descriptor.activation_bytes_per_pixel(2)
+            fits = leanest <= system_memory.available_memory() * CPU_WHOLE_IMAGE_SHARE
+            activations = int(pixels * per_pixel) if fits else CPU_TILE_BUDGET
         else:
             side = options.tile + 2 * default_overlap(descriptor)
             activations = int(side * side * per_pixel)
