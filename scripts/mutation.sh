@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Mutation testing (mutmut 3) of the modules where a silent bug costs most, each against its own fast tests.
 #
-#   bash scripts/mutation.sh                 every module below
-#   bash scripts/mutation.sh security models just these
-#   MUTATION_JOBS=1 bash scripts/mutation.sh  fewer parallel test processes (default 2)
+#   bash scripts/mutation.sh                      every module below
+#   bash scripts/mutation.sh security discovery  just these
+#   MUTATION_JOBS=1 bash scripts/mutation.sh     fewer parallel test processes (default 2)
 #
 # Each module runs in its own copy of the working tree under build/mutation/<module>/ (mutmut keeps its mutants/
 # folder and results there), with a [tool.mutmut] section written for that module alone. Prints, per module, the
-# mutants generated, killed (including timeouts), survived, and equivalent: survivors that tests/MUTATION.md lists
-# with the reason no test can tell them apart. Any other survivor is printed by name: kill it with a test, or explain
-# it in tests/MUTATION.md. Not part of CI (about half an hour on 2 cores); see tests/MUTATION.md.
+# mutants generated, killed (timeouts included), survived, equivalent (a codec name in another case, or listed in
+# tests/MUTATION.md with the reason no test can tell it apart), wording (a message's text changed, nothing else) and
+# unexplained, with each unexplained survivor's diff: kill it with a test, or explain it in tests/MUTATION.md.
+# Exits 1 while any is unexplained. Not part of CI (minutes per module); see tests/MUTATION.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
