@@ -85,7 +85,8 @@ def test_tiled_equals_untiled_for_a_convolutional_model(
     upscaler = TiledUpscaler(runner, TileSettings(max(tile, overlap + 1), overlap, 8), ProgressTracker(0))
     upscaler.upscale(image, output, stage="colour")
     # Measured over 300 random cases: at most 1.8e-7 (float32 sums in another order); a tile one pixel short of its
-    # context (receptive field − 1) errs by 1.2e-5 to 4e-5 wherever there is more than one tile.
+    # context (receptive field − 1) errs by 1.2e-5 to 3.5e-5 wherever there is more than one tile (36% of those
+    # cases below the 2e-5 this test once allowed).
     np.testing.assert_allclose(output, whole, rtol=0, atol=1e-6)
 
 
