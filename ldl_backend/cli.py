@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ COMMANDS = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # OpenMP threads that spin at every barrier stall whenever other programs' threads spin too: a 16×16 upscale
+    # beside two PyTorch processes took 10.5-17.6 s with GNU OpenMP's default spinning (300,000 rounds), 7.2-7.5 s
+    # with 10,000, while a quiet machine sees no difference (2.0 s either way; benchmarks/engine.py). Set before
+    # torch starts OpenMP (the backend's worker inherits it); a user's own setting wins.
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     arguments_list = list(sys.argv[1:] if argv is None else argv)
     arguments = build_parser(_chosen(arguments_list)).parse_args(arguments_list)
     # Imported here, after parsing: ``ldl --help`` and argument errors stay instant.
