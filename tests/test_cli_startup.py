@@ -62,3 +62,15 @@ def test_openmp_threads_spin_briefly_unless_the_user_says(users: str | None, exp
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120, env=environment
     )
     assert done.stdout.strip().splitlines()[-1] == f"{expected} True"
+
+
+def test_tifffile_loads_only_when_a_tiff_comes() -> None:
+    # A tenth of a second of every start-up, for a format most inputs are not.
+    script = (
+        "import sys\n"
+        "from ldl_backend.commands import upscale\n"
+        "from ldl_backend.imageio import read_image\n"
+        "print('tifffile' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "False"

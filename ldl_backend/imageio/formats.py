@@ -7,7 +7,6 @@ import zlib
 from pathlib import Path
 
 import cv2
-import tifffile
 from PIL import Image
 
 from ldl_backend.errors import ImageFileError
@@ -71,8 +70,7 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
     KeyError,
     struct.error,
     zlib.error,
-    cv2.error,
-    tifffile.TiffFileError,
+    cv2.error,  # tifffile's TiffFileError is a ValueError (so tifffile loads only when a TIFF comes)
     Image.DecompressionBombError,
 )
 

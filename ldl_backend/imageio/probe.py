@@ -12,9 +12,8 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import tifffile
 from PIL import Image
 
 from ldl_backend.errors import ImageFileError, ImageTooLargeError
@@ -30,7 +29,9 @@ from ldl_backend.imageio.png_chunks import (
     PngFacts,
     read_png_facts,
 )
-from ldl_backend.imageio.tiff_decode import TiffHeader, read_tiff_header
+
+if TYPE_CHECKING:  # tifffile loads only when a TIFF comes
+    from ldl_backend.imageio.tiff_decode import TiffHeader
 
 _PNG_BASE_MODES = {
     COLOUR_GRAY: "L",
@@ -191,6 +192,10 @@ def _probe_png(stream: BinaryIO, name: str) -> Probe:
 
 
 def _probe_tiff(stream: BinaryIO, name: str) -> Probe:
+    import tifffile  # here, not at the top: most inputs are not TIFF, and tifffile takes a tenth of a second to load
+
+    from ldl_backend.imageio.tiff_decode import read_tiff_header
+
     try:
         with tifffile.TiffFile(stream) as tiff:
             header = read_tiff_header(tiff)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tifffile
 
 from ldl_backend.errors import ImageFileError, ImageTooLargeError
 from ldl_backend.imageio.formats import DAMAGED_HINT, DECODE_ERRORS, sniff_format
@@ -23,12 +23,9 @@ from ldl_backend.imageio.pillow_decode import decode_pillow
 from ldl_backend.imageio.png16 import decode_png16
 from ldl_backend.imageio.png_chunks import COLOUR_GRAY_ALPHA, COLOUR_RGB, COLOUR_RGBA, PngFacts, read_png_facts
 from ldl_backend.imageio.probe import ImageInfo, Probe, open_file, pillow_image, probe_stream, sniff_file
-from ldl_backend.imageio.tiff_decode import (
-    TiffHeader,
-    decode_tiff_pixels,
-    decode_tiff_with_opencv,
-    without_orientation,
-)
+
+if TYPE_CHECKING:  # tifffile loads only when a TIFF comes
+    from ldl_backend.imageio.tiff_decode import TiffHeader
 
 # Pillow refuses anything above 2 × Image.MAX_IMAGE_PIXELS (89,478,485) at open, whatever we allow, so the default
 # budget stops there: about 179 megapixels, more than a 100-megapixel medium-format camera produces.
@@ -158,6 +155,10 @@ def _decode_with_pillow(data: bytes, fmt: str, name: str) -> _Decoded:
 
 
 def _decode_tiff(data: bytes, header: TiffHeader, name: str) -> _Decoded:
+    import tifffile  # here, not at the top: most inputs are not TIFF, and tifffile takes a tenth of a second to load
+
+    from ldl_backend.imageio.tiff_decode import decode_tiff_pixels, without_orientation
+
     if header.needs_pillow:
         decoded = _decode_with_pillow(without_orientation(data, header), "TIFF", name)
         return _Decoded(decoded.colour, decoded.alpha, decoded.icc_profile, None, header.dpi, decoded.note)
@@ -173,6 +174,8 @@ def _decode_tiff_fallback(
     data: bytes, header: TiffHeader, name: str, tifffile_error: BaseException
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """tifffile failed (most often: a codec such as LZW needs the imagecodecs package); try OpenCV, then Pillow."""
+    from ldl_backend.imageio.tiff_decode import decode_tiff_with_opencv, without_orientation
+
     if not header.has_alpha:
         try:
             return decode_tiff_with_opencv(data, header)

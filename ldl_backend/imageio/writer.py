@@ -17,7 +17,6 @@ from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
-import tifffile
 from PIL import Image
 
 from ldl_backend.errors import ImageFileError, OutputExistsError
@@ -121,6 +120,8 @@ def _write_tiff(stream: BinaryIO, image: ImageData, _quality: int) -> None:
     if meta.dpi:
         options["resolution"] = meta.dpi
         options["resolutionunit"] = "INCH"
+    import tifffile  # here, not at the top: tifffile takes a tenth of a second to load
+
     # Into memory first: tifffile takes a file object's integer ``name`` (from os.fdopen) for a path and fails.
     buffer = io.BytesIO()
     tifffile.imwrite(
