@@ -179,6 +179,11 @@ class Supervisor:
             self._enforce_cache_limit(message.job_id)
         elif isinstance(message, JobFailed):
             cancelled = message.code == "cancelled"
+            if cancelled and self._stopping.is_set():
+                # The server's own stop asked the worker to cancel (it now stops between the network's blocks, so
+                # the answer can arrive before this thread ends): to the user the job was interrupted.
+                self._fail_current("interrupted")
+                return
             self._change(
                 message.job_id,
                 expect=(JobState.RUNNING,),
