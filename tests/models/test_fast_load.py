@@ -49,3 +49,11 @@ def test_a_network_with_buffers_of_its_own_is_complete() -> None:
     x = torch.rand(1, 3, 8, 8)
     with torch.inference_mode():
         torch.testing.assert_close(network(x), reference(x))
+
+
+def test_float32_tensors_are_copied_too(tiny_rrdbnet: RRDBNet) -> None:
+    # Same dtype: a load that skipped the copy would share the caller's tensors (e.g. a file's memory map).
+    state = {key: value.clone() for key, value in tiny_rrdbnet.state_dict().items()}
+    _, network = default_registry().load(state)
+    for key, mine in network.state_dict().items():
+        assert mine.data_ptr() != state[key].data_ptr(), key
