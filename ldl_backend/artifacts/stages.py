@@ -1,9 +1,10 @@
 """The progress of one ``upscale_with_layers`` job: its four stages and what each weighs, planned before any work.
 
 The unit is one network pass over one tile. ``detail`` is the generator's tiles; ``reference`` is, for ``tta:k``,
-the k − 1 transforms of every tile, counted pass by pass (a ``model:NAME`` reference counts its own tiles, a
-``lanczos`` resample one unit); ``map`` and ``blend`` are whole-image steps weighed in passes they cost about as much
-as. So ``done``/``total`` is the share of the whole job, and the ETA the whole job's measured rate.
+the k − 1 transforms of every tile, counted pass by pass (a ``model:NAME`` reference counts its own tiles);
+``map``, ``blend`` and a ``lanczos`` reference are whole-image steps weighed in the passes of this model they cost
+about as much as (a fraction of one pass for RRDBNet, a few for the compact model). So ``done``/``total`` is the
+share of the whole job, and the ETA the whole job's measured rate.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from ldl_backend.engine.upscale import PreparedEngine
 from ldl_backend.imageio import ImageData
 from ldl_client.options import ReferenceKind, ReferenceSource
 
-# The map's weight, in passes over the image. On two CPU cores (bf16) the map of a 256×320 input (1.3 MP out) took
-# 0.74 s: 2.2 passes of realesr-animevideov3 (0.34 s each) or 0.1 pass of RRDBNet x4plus (7.6 s). One pass is the
-# compromise between the catalog's fastest and slowest models; on a GPU the map (CPU work) weighs more than this.
-# The blend and a Lanczos reference are a few percent of a compact pass: one unit each.
-MAP_PASSES = 1
-BLEND_UNITS = 1
-LANCZOS_UNITS = 1
+# The map's weight, in passes over the image, depends on the model: on two CPU cores (bf16) the map of a 256×320
+# input (1.3 MP out) took 0.74 s, 2.2 passes of realesr-animevideov3 (0.34 s each) or 0.1 pass of RRDBNet x4plus
+# (7.6 s). A pass costs about in proportion to the network's weights per output pixel (x4plus 1.04 M, the compact
+# model 38 k): the map weighs MAP_WORK / that many passes, within MAP_PASSES_RANGE (1 pass where it is unknown).
+MAP_WORK = 100_000
+MAP_PASSES_RANGE = (0.05, 4.0)
+# The blend and a Lanczos reference each cost about a quarter of the map.
+BLEND_SHARE_OF_MAP = 0.25
 # Reported progress moves in twentieths of a unit: a whole image is one tile, and the network reports its blocks.
 STEPS_PER_UNIT = 20
+
+
+def map_passes(engine: PreparedEngine) -> float:
+    """The map's weight in passes of ``engine``'s network over the image (see ``MAP_WORK``)."""
+    if not engine.work_per_output_pixel:
+        return 1.0
+    low, high = MAP_PASSES_RANGE
+    return min(high, max(low, MAP_WORK / engine.work_per_output_pixel))
 
 
 class LayerStages:
@@ -47,18 +57,21 @@ class LayerStages:
         self._tiles = detail // planes  # of one plane
         self._alpha_tiles = self._tiles if image.alpha is not None else 0
         self._passes = source.tta_count - 1  # TTA transforms besides the identity (the detail pass)
+        map_units = self._tiles * map_passes(engine)
+        light = map_units * BLEND_SHARE_OF_MAP
+        reference: float
         if source.kind is ReferenceKind.TTA:
             reference = self._alpha_tiles + self._tiles * self._passes
         elif source.kind is ReferenceKind.MODEL and reference_engine is not None:
             reference = tile_steps(image, reference_engine.runner, reference_engine.settings)
         else:
-            reference = LANCZOS_UNITS
+            reference = light
         self.progress = StagedProgress(
             [
                 Stage("detail", detail),
                 Stage("reference", reference),
-                Stage("map", max(1, self._tiles * MAP_PASSES)),
-                Stage("blend", BLEND_UNITS),
+                Stage("map", map_units),
+                Stage("blend", light),
             ],
             callback,
             steps_per_unit=STEPS_PER_UNIT,

@@ -97,11 +97,11 @@ class Stage:
     the tile passes it costs about as much as."""
 
     name: str
-    units: int
+    units: float
 
     def __post_init__(self) -> None:
-        if self.units < 1:
-            raise ValueError(f"stage {self.name!r} needs at least 1 unit of work, not {self.units}")
+        if not self.units > 0:
+            raise ValueError(f"stage {self.name!r} needs some work, not {self.units} units")
 
 
 class StagedProgress:
@@ -129,8 +129,9 @@ class StagedProgress:
         self._spans: dict[str, tuple[int, int]] = {}
         start = 0
         for stage in stages:
-            self._spans[stage.name] = (start, stage.units * steps_per_unit)
-            start += stage.units * steps_per_unit
+            steps = max(1, round(stage.units * steps_per_unit))  # a light stage still moves the bar once
+            self._spans[stage.name] = (start, steps)
+            start += steps
         self.total = start
         self._callback = callback
         self._clock = clock

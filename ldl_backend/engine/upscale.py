@@ -55,9 +55,13 @@ class EngineOptions:
 
 @dataclass(frozen=True)
 class PreparedEngine:
+    """``work_per_output_pixel``: the network's weights per output pixel (parameters / scale²), a proxy for its
+    multiply-adds per output pixel that weighs whole-image steps against its passes (None: unknown)."""
+
     runner: TileRunner
     settings: TileSettings
     target: ComputeTarget
+    work_per_output_pixel: float | None = None
 
     def describe_plan(self, width: int, height: int) -> str:
         """How an image of this size is tiled: ``2×1 tiles of 464×232 px, computing 1.21× the image, overlap 80``."""
@@ -108,7 +112,8 @@ def prepare_engine(
         fixed=options.tile is not None,
         budget=budget,
     )
-    return PreparedEngine(runner, settings, target)
+    weights = sum(parameter.numel() for parameter in model.network.parameters())
+    return PreparedEngine(runner, settings, target, weights / descriptor.scale**2)
 
 
 def run_untiled(model: LoadedModel, image: np.ndarray, target: ComputeTarget) -> np.ndarray:

@@ -56,7 +56,7 @@ def test_a_nested_tile_count_maps_onto_its_stage() -> None:
 
 
 def test_stages_are_checked() -> None:
-    with pytest.raises(ValueError, match="at least 1 unit"):
+    with pytest.raises(ValueError, match="needs some work"):
         Stage("map", 0)
     with pytest.raises(ValueError, match="repeat"):
         StagedProgress([Stage("a", 1), Stage("a", 1)], None)
