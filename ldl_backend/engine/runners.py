@@ -86,14 +86,8 @@ class TorchRunner:
                 handle.remove()
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        tensor = torch.from_numpy(batch).to(self._target.device)
-        if self._channels_last:
-            tensor = tensor.contiguous(memory_format=torch.channels_last)
-        dtype = self._target.autocast_dtype
-        device_type = self._target.device.type
-        with torch.inference_mode(), torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
-            result = self._network(tensor).float().clamp_(0.0, 1.0)
-        return result.cpu().numpy()
+        with torch.inference_mode():
+            return self._forward(batch).cpu().numpy()
 
     def run_into(self, batch: np.ndarray, out: np.ndarray) -> None:
         """One image (a 1×C×h×w batch) into ``out`` (H×W×C, H ≤ h·s, W ≤ w·s, a ``DIRECT_DTYPES`` dtype; any
@@ -102,19 +96,21 @@ class TorchRunner:
         equal ``run`` followed by ``to_dtype``: the same float32 multiply, round half to even and clip."""
         if out.dtype not in DIRECT_DTYPES:
             raise ValueError(f"run_into writes {[str(d) for d in DIRECT_DTYPES]}, not {out.dtype}")
+        height, width = out.shape[:2]
+        with torch.inference_mode():
+            pixels = self._forward(batch)[0, :, :height, :width].permute(1, 2, 0)
+            if out.dtype == np.uint8:
+                pixels = pixels.mul_(255.0).round_().clamp_(0.0, 255.0).to(torch.uint8)
+            torch.from_numpy(out).copy_(pixels)
+
+    def _forward(self, batch: np.ndarray) -> torch.Tensor:
+        """The network's output on the device: float32 clamped to [0, 1] (call under inference mode)."""
         tensor = torch.from_numpy(batch).to(self._target.device)
         if self._channels_last:
             tensor = tensor.contiguous(memory_format=torch.channels_last)
         dtype = self._target.autocast_dtype
-        device_type = self._target.device.type
-        height, width = out.shape[:2]
-        with torch.inference_mode():
-            with torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
-                result = self._network(tensor)
-            pixels = result[0, :, :height, :width].permute(1, 2, 0).float().clamp_(0.0, 1.0)
-            if out.dtype == np.uint8:
-                pixels = pixels.mul_(255.0).round_().clamp_(0.0, 255.0).to(torch.uint8)
-            torch.from_numpy(out).copy_(pixels)
+        with torch.autocast(self._target.device.type, dtype=dtype, enabled=dtype is not None):
+            return self._network(tensor).float().clamp_(0.0, 1.0)
 
     def release_memory(self) -> None:
         release_cached_memory(self._target.device)
