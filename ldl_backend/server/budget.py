@@ -14,8 +14,10 @@ import torch
 
 from ldl_backend import system_memory
 from ldl_backend.artifacts.job_memory import ImageShape, JobMemory, estimate_job_memory
+from ldl_backend.engine.device import ComputeTarget
+from ldl_backend.engine.device import Precision as EnginePrecision
 from ldl_backend.engine.files import largest_output
-from ldl_backend.engine.memory import CPU_TILE_BUDGET, CPU_WHOLE_IMAGE_SHARE
+from ldl_backend.engine.memory import CPU_TILE_BUDGET, whole_image_pixels
 from ldl_backend.engine.pipeline import OutputSize
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.architectures.registry import architecture_spec
@@ -25,6 +27,8 @@ from ldl_backend.server.errors import ApiError
 from ldl_client.options import Precision, ReferenceKind, SubmitOptions
 
 _MB = 1_000_000
+# The engine's own rule decides whether an image runs whole, at the leanest precision the worker may pick.
+_CPU_BF16 = ComputeTarget(torch.device("cpu"), EnginePrecision.BF16)
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,12 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
 
 def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
     """Bytes of the job's networks for an image of ``pixels``: each model's fp32 weights and one tile's activations.
-    Automatic tiles are the whole image where its pass fits ``CPU_WHOLE_IMAGE_SHARE`` of the free RAM, else sized to
+    Automatic tiles are the whole image where the engine would run it whole (``whole_image_pixels``), else sized to
     ``CPU_TILE_BUDGET`` (a GPU holds them in its own memory, so these bounds are generous there)."""
     names = [options.model]
     if options.reference.kind is ReferenceKind.MODEL and options.reference.model_name is not None:
         names.append(options.reference.model_name)
+    free = system_memory.available_memory()
     total = 0
     for name in names:
         entry = catalog.get(name)
@@ -98,8 +103,7 @@ def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
         if options.tile is None:
             # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32
             # would not); what it then takes, at the precision asked for (fp32 when unsaid: the larger).
-            leanest = pixels * descriptor.activation_bytes_per_pixel(2)
-            fits = leanest <= system_memory.available_memory() * CPU_WHOLE_IMAGE_SHARE
+            fits = pixels <= whole_image_pixels(descriptor, _CPU_BF16, free)
             activations = int(pixels * per_pixel) if fits else CPU_TILE_BUDGET
         else:
             side = options.tile + 2 * default_overlap(descriptor)
