@@ -147,10 +147,7 @@ class TiledUpscaler:
             with self._steps(stage):
                 self._runner.run_into(batch, output)
         except Exception as error:
-            if not is_out_of_memory(error):
-                raise
-            self._runner.release_memory()
-            self._shrink(max(batch.shape[2:]), error)
+            self._recover(error, max(batch.shape[2:]))
             return False
         self._tracker.tile_done(stage)
         return True
@@ -164,10 +161,7 @@ class TiledUpscaler:
             try:
                 return self._network(tile[None], stage)[0]
             except Exception as error:
-                if not is_out_of_memory(error):
-                    raise
-                self._runner.release_memory()
-                self._shrink(max(height, width), error)
+                self._recover(error, max(height, width))
         # Split this tile with the (now smaller) tile size and blend its pieces like any other tiles.
         plan = self.plan(height, width)
         scale = self._runner.scale
@@ -189,6 +183,14 @@ class TiledUpscaler:
         if isinstance(self._runner, SteppedRunner):
             return self._runner.block_steps(lambda fraction: self._tracker.within_tile(stage, fraction))
         return contextlib.nullcontext()
+
+    def _recover(self, error: Exception, failed: int) -> None:
+        """After a tile of side ``failed`` raised ``error``: re-raise anything but running out of memory; else free
+        what the runtime cached and shrink the tile size (raising where it cannot shrink)."""
+        if not is_out_of_memory(error):
+            raise error
+        self._runner.release_memory()
+        self._shrink(failed, error)
 
     def _shrink(self, failed: int, error: BaseException) -> None:
         s = self._settings
