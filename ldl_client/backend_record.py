@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .connect import ConnectSettings
+from .connection import ConnectSettings
 from .errors import ClientError
 from .locations import HOME_VARIABLE
 

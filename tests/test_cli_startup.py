@@ -74,3 +74,21 @@ def test_tifffile_loads_only_when_a_tiff_comes() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_an_upscale_loads_neither_onnx_nor_the_http_client() -> None:
+    # torch.onnx (asked whether an export runs) and the client's HTTP, event-stream and discovery code (pulled in by
+    # the shared options) took about 80 ms of every start-up; `ldl upscale` needs neither.
+    script = (
+        "import sys, torch\n"
+        "from ldl_backend.commands import upscale\n"
+        "from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig\n"
+        "network = RRDBNet(RRDBNetConfig(num_block=1, num_feat=8, num_grow_ch=4)).eval()\n"
+        "with torch.inference_mode():\n"
+        "    network(torch.zeros(1, 3, 8, 8))\n"
+        "loaded = [m for m in sys.modules if m == 'torch.onnx' or m.startswith(('ldl_client.client',"
+        " 'ldl_client.transport', 'ldl_client.discovery', 'ldl_client.event_stream'))]\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

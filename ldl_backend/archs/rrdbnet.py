@@ -9,6 +9,7 @@ scale 1, 2 for scale 2, 1 for scale 4). Output: N×C×(H·scale)×(W·scale), ro
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -129,7 +130,7 @@ class RRDBNet(nn.Module):
         # Inference: the upsampling convolutions run at the lower resolution with folded kernels (same maths, 4/9
         # of the multiplications). Training and export keep the plain form, and so does MPS, where the strided
         # interleave has not been checked on hardware.
-        exporting = is_tracing() or torch.onnx.is_in_onnx_export()
+        exporting = is_tracing() or _onnx_exporting()
         folded = None
         if not torch.is_grad_enabled() and not exporting and feat.device.type in ("cpu", "cuda"):
             folded = (PhaseKernels.of(self.conv_up1), PhaseKernels.of(self.conv_up2))
@@ -154,3 +155,10 @@ class RRDBNet(nn.Module):
             feat = F.leaky_relu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE, inplace)
             feat = F.leaky_relu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")), _SLOPE, inplace)
         return self.conv_last(F.leaky_relu(self.conv_hr(feat), _SLOPE, inplace))
+
+
+def _onnx_exporting() -> bool:
+    """Whether an ONNX export is running. Asking ``torch.onnx`` imports it (about 40 ms at start-up); an export
+    imports it first, so while it is not imported no export is running."""
+    onnx = sys.modules.get("torch.onnx")
+    return onnx is not None and bool(onnx.is_in_onnx_export())

@@ -17,7 +17,7 @@ from ldl_backend.server.config import DEFAULT_CACHE_BYTES, DEFAULT_MAX_BODY, DEF
 from ldl_backend.server.connection_limits import ConnectionLimits
 from ldl_backend.server.host_memory import default_job_memory
 from ldl_backend.server.private_folders import PRIVATE_UMASK
-from ldl_client.connect import DEFAULT_IDLE_EXIT
+from ldl_client.connection import DEFAULT_IDLE_EXIT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
