@@ -17,6 +17,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_GRAY, COLOUR_RGB, COLOUR_PALETTE, COLOUR_GRAY_ALPHA, COLOUR_RGBA = 0, 2, 3, 4, 6  # IHDR colour types
 _EXIF_PREFIX = b"Exif\x00\x00"
 _METRES_PER_INCH = 0.0254
+_PNG_UINT_MAX = 0x7FFFFFFF  # a PNG "unsigned integer" (chunk length, pHYs density) is at most 2**31 - 1
 
 
 class PngStructureError(ValueError):
@@ -58,7 +59,7 @@ def iter_chunks(stream: BinaryIO, *, only: Collection[bytes] | None = None) -> I
         if len(head) < 8:
             raise PngStructureError(f"file ends at byte {offset} before the IEND chunk (truncated)")
         length, kind = struct.unpack(">I4s", head)
-        if length > 0x7FFFFFFF:
+        if length > _PNG_UINT_MAX:
             raise PngStructureError(f"chunk at byte {offset} claims an impossible length {length}")
         skipped = only is not None and kind not in only and kind != b"IEND"
         if skipped:
@@ -110,7 +111,8 @@ def exif_chunk(exif: bytes) -> bytes:
 
 
 def phys_chunk(dpi: tuple[float, float]) -> bytes:
-    x, y = (max(1, round(value / _METRES_PER_INCH)) for value in dpi)
+    # Clamped to what the chunk can say: a TIFF's resolution may claim more than the 54 million dpi PNG can.
+    x, y = (max(1, round(min(value / _METRES_PER_INCH, _PNG_UINT_MAX))) for value in dpi)
     return build_chunk(b"pHYs", struct.pack(">IIB", x, y, 1))
 
 
