@@ -26,7 +26,7 @@ MODULES=(
   "security|ldl_backend/server/security.py|tests/server/test_security.py tests/server/test_security_fuzz.py"
   "request-parsing|ldl_backend/server/json_body.py ldl_backend/server/raw_image.py ldl_client/raw_image.py|tests/server/test_request_parsing.py tests/client/test_raw_header.py tests/client/test_values.py"
   "discovery|ldl_client/discovery.py|tests/client/test_discovery.py tests/client/test_discovery_file.py"
-  "transport|ldl_client/transport.py|tests/client/test_client.py tests/client/test_reconnect.py tests/client/test_server_errors.py"
+  "transport|ldl_client/transport.py|tests/client/test_client.py tests/client/test_reconnect.py tests/client/test_server_errors.py tests/client/test_transport_wire.py"
   "model-checks|ldl_backend/models/state_dict.py ldl_backend/models/formats/pth.py ldl_backend/models/formats/safetensors_file.py|tests/models/test_state_dict.py tests/models/test_model_file_errors.py tests/models/test_bad_files.py tests/models/test_state_dict_fuzz.py"
   "detection|ldl_backend/models/detection.py|tests/models/test_architectures.py tests/models/test_fast_load.py tests/models/test_round_trip.py tests/models/test_bad_files.py"
   "image-headers|ldl_backend/imageio/png_chunks.py|tests/imageio/test_imageio_png_chunks.py tests/imageio/test_png_chunks_facts.py tests/imageio/test_imageio_bad_inputs.py tests/imageio/test_header_fuzz.py"

@@ -207,9 +207,12 @@ def test_error_bodies_map_to_server_error(client: Client) -> None:
 
 def test_a_wrong_token_is_401_when_the_file_names_no_other_server(client: Client, server: FakeServer) -> None:
     server.backend.token = "rotated-but-file-not-rewritten"
+    before = len(server.backend.requests)
     with pytest.raises(ServerError) as caught:
         client.health()
     assert (caught.value.status, caught.value.code) == (401, "unauthorized")
+    # The file still names the same server and token: there is nothing to send the request to again.
+    assert len(server.backend.requests) == before + 1
 
 
 def test_png_signature_of_a_real_png_is_sniffed(client: Client, server: FakeServer) -> None:

@@ -50,6 +50,17 @@ def test_token_rotated_on_the_same_port(client: Client, server: FakeServer, disc
     assert statuses == ["Bearer token-one", "Bearer token-three"]
 
 
+def test_a_post_answered_401_is_repeated_with_the_new_token(
+    client: Client, server: FakeServer, discovery_file: Path
+) -> None:
+    # A 401 comes before any route runs: the server did nothing, so even a POST is safe to send again.
+    server.backend.token = "token-three"
+    server.write_discovery(discovery_file)
+    assert client.submit(PNG, SubmitOptions(model="tiny-x2")).state is JobState.QUEUED
+    posts = [r.headers["Authorization"] for r in server.backend.requests if r.method == "POST"]
+    assert posts == ["Bearer token-one", "Bearer token-three"]
+
+
 def test_a_server_gone_for_good_is_a_connection_failure(client: Client, server: FakeServer) -> None:
     server.stop()
     with pytest.raises(ConnectionFailed, match="refused") as caught:
