@@ -1,6 +1,6 @@
 """``read_png_facts`` and the chunk readers under it, on PNGs assembled byte by byte: what each fact chunk says
 (transparency, frame count, profile, EXIF, resolution), what a malformed one is read as, and which damage refuses
-the file. Each test runs in both modes: the probe (image data seeked over) and ``check_all`` (every CRC)."""
+the file. The fact tests run in both modes: the probe (image data seeked over) and ``check_all`` (every CRC)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_every_fact_chunk_is_read(check_all: bool) -> None:
         (struct.pack(">II", 0, 0), 1),  # zero frames (invalid) is still one picture
         (struct.pack(">I", 2), 2),  # only the frame count, no play count: the count is all that is read
         (b"\x00\x00\x02", 1),  # too short to hold a count: ignored, not a crash
-        (struct.pack(">II", 0x80000000, 0), 0x80000000),  # unsigned: refused later as animated, not read as one
+        (struct.pack(">II", 0x80000000, 0), 0x80000000),  # many frames (refused as animated), never a negative count
     ],
     ids=["zero", "count-only", "short", "huge"],
 )
