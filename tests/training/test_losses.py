@@ -188,3 +188,36 @@ def test_perceptual_loss_is_the_weighted_l1_of_normalised_vgg_features() -> None
 def test_perceptual_loss_refuses_a_vgg_for_other_layers() -> None:
     with pytest.raises(ValueError, match="needs"):
         PerceptualLoss(random_vgg19(["conv1_2"]), PerceptualConfig())
+
+
+def _perceptual_pair(dtype: torch.dtype = torch.float32) -> tuple[PerceptualLoss, torch.Tensor, torch.Tensor]:
+    """A loss around a random VGG in ``dtype`` (its statistics stay float32) and a float32 sr, target pair."""
+    config = PerceptualConfig(layers=("conv1_2", "conv2_2"), layer_weights=(0.1, 1.0))
+    generator = torch.Generator().manual_seed(0)
+    sr, target = torch.rand(2, 2, 3, 16, 16, generator=generator)
+    return PerceptualLoss(random_vgg19(config.layers, seed=2).to(dtype), config), sr, target
+
+
+def test_perceptual_loss_keeps_the_vgg_frozen_in_eval_mode() -> None:
+    loss_module, _, _ = _perceptual_pair()
+    assert not loss_module.features.training
+    assert loss_module.train() is loss_module and loss_module.training  # the trainer's switch reaches the module…
+    assert not loss_module.features.training  # …but not the VGG
+    assert not loss_module.train(False).training
+
+
+def test_perceptual_loss_saves_only_the_vgg() -> None:
+    # The ImageNet statistics are constants of the code, not state that a checkpoint should carry.
+    loss_module, _, _ = _perceptual_pair()
+    assert set(loss_module.state_dict()) == {f"features.{key}" for key in loss_module.features.state_dict()}
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float64])
+def test_perceptual_loss_in_another_precision_is_a_float32_sum(dtype: torch.dtype) -> None:
+    # A VGG in half precision takes half inputs, normalised in their precision (the float32 statistics follow them);
+    # the layers' L1s and their sum are float32 in any precision.
+    reference, sr, target = _perceptual_pair()
+    loss_module, _, _ = _perceptual_pair(dtype)
+    loss = loss_module(sr.to(dtype), target.to(dtype))
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, reference(sr, target), rtol=1e-2 if dtype == torch.bfloat16 else 1e-6, atol=0)
