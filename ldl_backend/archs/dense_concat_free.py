@@ -12,6 +12,7 @@ Same maths as the plain block up to rounding: the partial sums are rounded to th
 
 from __future__ import annotations
 
+import functools
 from typing import Protocol
 
 import torch
@@ -24,14 +25,18 @@ _RESIDUAL_SCALE = 0.2
 _PADDING = _STRIDE = _DILATION = [1, 1]
 
 
-def _fused_ops_present() -> bool:
+@functools.cache
+def _fused_bf16_available() -> bool:
+    """oneDNN's fused convolution + add in bf16 is there: the operator, and a CPU with native bf16 (without
+    AVX-512 or AVX-NE-CONVERT, as on AMD Zen 3, it raises "bf16 path needs the cpu support …")."""
     try:
-        return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
+        return (
+            torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
+            and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        )
     except (AttributeError, RuntimeError):
         return False
-
-
-_FUSED_OPS = _fused_ops_present()
 
 
 class DenseBlockConvs(Protocol):
@@ -53,7 +58,7 @@ class DenseBlockConvs(Protocol):
 def working_dtype(x: torch.Tensor) -> torch.dtype | None:
     """The dtype the concatenation-free block runs ``x`` in, or None when it does not apply: only for inference
     (autograd off) on the CPU, channels-last, in bf16 (bf16 tensors, or CPU autocast to bf16)."""
-    if not _FUSED_OPS or torch.is_grad_enabled() or x.device.type != "cpu":
+    if torch.is_grad_enabled() or x.device.type != "cpu" or not _fused_bf16_available():
         return None
     if not x.is_contiguous(memory_format=torch.channels_last):
         return None

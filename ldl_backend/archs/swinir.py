@@ -26,6 +26,11 @@ from ldl_backend.archs.swinir_config import SwinIRConfig, Upsampler
 __all__ = ["SwinIR", "SwinIRConfig", "Upsampler", "strip_derived_buffers"]
 
 _RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K mean the official models were trained with
+# The buffers derived from the configuration alone (not saved in files) are computed on the CPU, even inside a
+# meta-device build: a network built there for loading then holds every tensor once the file's are assigned, and
+# need not be built again for real; and on the meta device their integer arithmetic would import torch._dynamo
+# (seconds) at the first SwinIR load.
+_CONSTANTS = torch.device("cpu")
 _MASK_VALUE = -100.0  # the official additive mask value; not -inf, so the trained weights see the same logits
 _RECON_SLOPE = 0.2  # LeakyReLU slope of the 3conv blocks and of the nearest+conv upsampler
 _DERIVED_SUFFIXES = ("relative_position_index", "attn_mask")
@@ -44,8 +49,11 @@ def _relative_position_index(window: int) -> torch.Tensor:
     """(window², window²) long: row into the bias table for each (query, key) pair of one window.
 
     Same formula as the official code, so trained bias tables line up: (Δrow + w−1)·(2w−1) + (Δcol + w−1).
+    Computed on the CPU even in a meta-device build (``_CONSTANTS``).
     """
-    rows, cols = torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
+    rows, cols = torch.meshgrid(
+        torch.arange(window, device=_CONSTANTS), torch.arange(window, device=_CONSTANTS), indexing="ij"
+    )
     rows, cols = rows.flatten(), cols.flatten()
     d_row = rows[:, None] - rows[None, :] + window - 1
     d_col = cols[:, None] - cols[None, :] + window - 1
@@ -228,7 +236,8 @@ def _reflect_pad(x: torch.Tensor, pad_h: int, pad_w: int) -> torch.Tensor:
 
 
 def _mean(channels: int) -> torch.Tensor:
-    return (torch.tensor(_RGB_MEAN) if channels == 3 else torch.zeros(channels)).view(1, channels, 1, 1)
+    values = torch.tensor(_RGB_MEAN, device=_CONSTANTS) if channels == 3 else torch.zeros(channels, device=_CONSTANTS)
+    return values.view(1, channels, 1, 1)
 
 
 class SwinIR(nn.Module):

@@ -13,6 +13,7 @@ from ldl_backend.errors import UnknownArchitectureError
 from ldl_backend.models.architectures.registry import BUILTIN_SPECS, architecture_spec
 from ldl_backend.models.architectures.spec import ArchConfig, Architecture, ArchitectureSpec
 from ldl_backend.models.descriptor import ModelDescriptor
+from ldl_backend.models.meta_build import build_on_meta
 from ldl_backend.models.mismatch import DetectionMismatch
 from ldl_backend.models.state_dict import StateDict
 
@@ -83,8 +84,7 @@ def _build_loaded(detected: DetectedModel) -> nn.Module:
     that keeps tensors of its own outside the state dict (buffers computed at build time) is built for real."""
     network = detected.skeleton
     if network is None or any(not tensor.is_meta for tensor in network.state_dict().values()):
-        with torch.device("meta"):
-            network = detected.descriptor.build()
+        network = build_on_meta(detected.descriptor.build)
     # Copies in the network's own dtypes, as a plain load would make: the caller's tensors (maybe memory-mapped,
     # maybe half precision, maybe loaded into a second network such as an EMA copy) are never shared.
     expected = network.state_dict()
@@ -101,8 +101,7 @@ def _check_keys_and_shapes(
 ) -> nn.Module:
     """The network built on the meta device, after checking it has exactly the state dict's keys and shapes."""
     # Building on the meta device costs no memory and gives the exact keys and shapes the network expects.
-    with torch.device("meta"):
-        skeleton = spec.build(config)
+    skeleton = build_on_meta(lambda: spec.build(config))
     expected = skeleton.state_dict()
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]

@@ -23,6 +23,7 @@ from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.architectures.registry import architecture_spec
 from ldl_backend.models.catalog import Catalog
 from ldl_backend.models.descriptor import ModelDescriptor
+from ldl_backend.models.meta_build import build_on_meta
 from ldl_backend.server.errors import ApiError
 from ldl_client.options import Precision, ReferenceKind, SubmitOptions
 
@@ -135,6 +136,5 @@ def _standard_descriptor(architecture: str, scale: int) -> ModelDescriptor:
 @functools.cache
 def _weight_bytes(architecture: str, scale: int) -> int:
     # Built on the meta device: parameter shapes without memory or initialisation.
-    with torch.device("meta"):
-        network = _standard_descriptor(architecture, scale).build()
+    network = build_on_meta(_standard_descriptor(architecture, scale).build)
     return sum(parameter.numel() * 4 for parameter in network.parameters())

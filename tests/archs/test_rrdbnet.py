@@ -10,9 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
+from ldl_backend.archs import dense_concat_free
 from ldl_backend.archs.dense_concat_free import dense_block, working_dtype
 from ldl_backend.archs.rrdbnet import ResidualDenseBlock, RRDBNet, RRDBNetConfig
 from ldl_backend.archs.subpixel import PhaseKernels, nearest_double_then_conv
+from ldl_backend.engine.device import cpu_has_native_bf16
+
+# The concatenation-free block runs only where oneDNN has native bf16 (AVX-512 or AVX-NE-CONVERT).
+NATIVE_BF16 = torch.bfloat16 if cpu_has_native_bf16() else None
 
 
 @settings(max_examples=40, deadline=None)
@@ -75,9 +80,9 @@ def test_the_concatenation_free_dense_block_equals_the_plain_one() -> None:
         torch.testing.assert_close(dense_block(block, x, torch.float32), plain, atol=1e-5, rtol=1e-5)
         assert working_dtype(x) is None  # fp32 inference keeps the plain block (as fast there)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            assert working_dtype(x) == torch.bfloat16
+            assert working_dtype(x) == NATIVE_BF16
             fast = block(x)
-        assert fast.dtype == torch.bfloat16
+        assert fast.dtype == (NATIVE_BF16 or torch.float32)  # the plain block's residual sum is in x's dtype
         torch.testing.assert_close(fast.float(), plain, atol=0.05, rtol=0.02)
         assert working_dtype(x.contiguous()) is None  # NCHW: the plain block
 
@@ -85,5 +90,19 @@ def test_the_concatenation_free_dense_block_equals_the_plain_one() -> None:
 def test_the_concatenation_free_block_is_not_used_for_training() -> None:
     x = torch.randn(1, 16, 8, 8).contiguous(memory_format=torch.channels_last).bfloat16()
     with torch.inference_mode():
-        assert working_dtype(x) == torch.bfloat16
+        assert working_dtype(x) == NATIVE_BF16
     assert working_dtype(x) is None  # autograd on
+
+
+def test_a_cpu_without_native_bf16_keeps_the_plain_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # oneDNN's fused bf16 convolution raises there ("bf16 path needs the cpu support avx_ne_convert or avx512bw…",
+    # AMD Zen 3): the block must fall back, and a bf16 forward still runs.
+    monkeypatch.setattr(dense_concat_free, "_fused_bf16_available", lambda: False)
+    torch.manual_seed(2)
+    block = ResidualDenseBlock(16, 8).eval().to(memory_format=torch.channels_last)  # pyright: ignore[reportCallIssue]
+    x = torch.randn(1, 16, 8, 8).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        exact = block(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert working_dtype(x) is None and working_dtype(x.bfloat16()) is None
+            torch.testing.assert_close(block(x).float(), exact, atol=0.05, rtol=0.02)
