@@ -28,6 +28,14 @@ def test_the_largest_finite_values_are_accepted() -> None:
         assert validate_state_dict({"w": extreme}, "m")["w"].dtype == torch.float32
 
 
+def test_a_float64_tensor_whose_sum_overflows_is_checked_value_by_value() -> None:
+    # The finiteness check sums in float64 first; this sum is inf although every value is finite.
+    big = torch.finfo(torch.float64).max
+    assert "w" in validate_state_dict({"w": torch.tensor([big, big], dtype=torch.float64)}, "m")
+    with pytest.raises(ModelFileError, match="NaN or infinity"):
+        validate_state_dict({"w": torch.tensor([big, big, float("nan")], dtype=torch.float64)}, "m")
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_the_result_is_a_contiguous_detached_float32_copy(dtype: torch.dtype) -> None:
     source = torch.arange(6, dtype=dtype).reshape(2, 3).t().requires_grad_(dtype != torch.bfloat16)
