@@ -77,7 +77,7 @@ def upscale_with_layers(
         detail, reference = resample(detail, width, height), resample(reference, width, height)
         artifact_map = np.clip(cv2.resize(artifact_map, (width, height), interpolation=cv2.INTER_AREA), 0.0, 1.0)
     if options.mask is not None:
-        mask = check_mask(options.mask, detail.height, detail.width, "the mask")
+        mask = check_mask(options.mask, detail.height, detail.width)
     else:
         mask = mask_from_map(artifact_map, options.threshold, options.softness)
     blended = blend_image(detail, reference, mask)

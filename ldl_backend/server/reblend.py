@@ -51,7 +51,7 @@ def reblend(cache: LayerCache, job_id: str, *, settings: tuple[float, float] | N
     detail = cache.image_layer(job_id, "detail")
     reference = cache.image_layer(job_id, "reference")
     if mask is not None:
-        new_mask = check_mask(mask, detail.height, detail.width, "the mask")
+        new_mask = check_mask(mask, detail.height, detail.width)
     elif settings is not None:
         new_mask = mask_from_map(cache.plane(job_id, "map"), settings[0], settings[1])
     else:
