@@ -28,7 +28,7 @@ MODULES=(
   "discovery|ldl_client/discovery.py|tests/client/test_discovery.py tests/client/test_discovery_file.py"
   "transport|ldl_client/transport.py|tests/client/test_client.py tests/client/test_reconnect.py tests/client/test_server_errors.py tests/client/test_transport_wire.py"
   "model-checks|ldl_backend/models/state_dict.py ldl_backend/models/formats/pth.py ldl_backend/models/formats/safetensors_file.py|tests/models/test_state_dict.py tests/models/test_model_file_errors.py tests/models/test_bad_files.py tests/models/test_state_dict_fuzz.py"
-  "detection|ldl_backend/models/detection.py|tests/models/test_architectures.py tests/models/test_fast_load.py tests/models/test_round_trip.py tests/models/test_bad_files.py"
+  "detection|ldl_backend/models/detection.py|tests/models/test_architectures.py tests/models/test_fast_load.py tests/models/test_round_trip.py tests/models/test_bad_files.py tests/models/test_detection_ranking.py"
   "image-headers|ldl_backend/imageio/png_chunks.py|tests/imageio/test_imageio_png_chunks.py tests/imageio/test_png_chunks_facts.py tests/imageio/test_imageio_bad_inputs.py tests/imageio/test_header_fuzz.py"
   "training-map-losses|ldl_backend/artifacts/training_map.py ldl_backend/training/losses.py|tests/artifacts/test_training_map.py tests/artifacts/test_training_map_edges.py tests/training/test_losses.py"
   "masks|ldl_backend/artifacts/masks.py|tests/artifacts/test_masks.py tests/artifacts/test_masks_edges.py"
