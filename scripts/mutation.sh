@@ -32,7 +32,7 @@ MODULES=(
   "image-headers|ldl_backend/imageio/png_chunks.py|tests/imageio/test_imageio_png_chunks.py tests/imageio/test_png_chunks_facts.py tests/imageio/test_imageio_bad_inputs.py tests/imageio/test_header_fuzz.py"
   "training-map-losses|ldl_backend/artifacts/training_map.py ldl_backend/training/losses.py|tests/artifacts/test_training_map.py tests/artifacts/test_training_map_edges.py tests/training/test_losses.py"
   "masks|ldl_backend/artifacts/masks.py|tests/artifacts/test_masks.py tests/artifacts/test_masks_edges.py"
-  "blend|ldl_backend/artifacts/blend.py|tests/artifacts/test_blend.py"
+  "blend|ldl_backend/artifacts/blend.py|tests/artifacts/test_blend.py tests/artifacts/test_blend_edges.py"
 )
 
 toml_list() {  # words → a TOML list of strings

@@ -108,12 +108,15 @@ def test_blender_equals_blend_and_reuses_buffers(dtype: type) -> None:
     assert np.abs(out - exact).max() <= tolerance
 
 
-def test_blender_is_independent_of_later_changes_to_the_layers() -> None:
-    detail, reference = layers(np.uint8)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blender_is_independent_of_later_changes_to_the_layers(dtype: type) -> None:
+    detail, reference = layers(dtype)
     blender = Blender(detail, reference)
-    expected = blend(detail, reference, np.ones((17, 23), np.float32))
+    mask = random_mask(17, 23)
+    expected = blend(detail, reference, mask)
     detail[:] = 0
-    np.testing.assert_array_equal(blender.blend(np.ones((17, 23), np.float32)), expected)
+    reference[:] = 0
+    np.testing.assert_array_equal(blender.blend(mask), expected)
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
@@ -193,10 +196,14 @@ def test_blend_image_without_alpha() -> None:
     np.testing.assert_array_equal(result.colour, detail_colour)
 
 
-def test_only_one_layer_with_alpha_is_refused() -> None:
+@pytest.mark.parametrize("which", ["detail", "reference"])
+def test_only_one_layer_with_alpha_is_refused(which: str) -> None:
     colour = np.zeros((4, 4, 3), np.uint8)
-    with pytest.raises(BlendInputError, match="only the detail layer has alpha"):
-        ImageBlender(ImageData(colour, np.zeros((4, 4), np.uint8)), ImageData(colour))
+    with_alpha, without = ImageData(colour, np.zeros((4, 4), np.uint8)), ImageData(colour)
+    detail, reference = (with_alpha, without) if which == "detail" else (without, with_alpha)
+    with pytest.raises(BlendInputError, match=f"only the {which} layer has alpha") as caught:
+        ImageBlender(detail, reference)
+    assert caught.value.hint
 
 
 @pytest.mark.parametrize(
@@ -212,14 +219,27 @@ def test_only_one_layer_with_alpha_is_refused() -> None:
             np.zeros((4, 4, 3), np.uint16),
             "4×4×3 uint8 but the reference is 4×4×3 uint16",
         ),
-        (np.zeros((4, 4, 3), np.float64), np.zeros((4, 4, 3), np.float64), "float64"),
-        (np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8), "H×W×C"),
-        (np.full((4, 4, 3), np.nan, np.float32), np.zeros((4, 4, 3), np.float32), "NaN"),
+        (
+            np.zeros((4, 4, 3), np.float64),
+            np.zeros((4, 4, 3), np.float64),
+            "the detail layer must be uint8, uint16 or float32, not float64",
+        ),
+        (
+            np.zeros((4, 4, 3), np.float32),
+            np.zeros((4, 4, 3), np.float16),
+            "the reference layer must be uint8, uint16 or float32, not float16",
+        ),
+        (np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8), "the detail layer must be H×W×C, not 4×4 uint8"),
+        (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "the reference layer must be H×W×C"),
+        (np.full((4, 4, 3), np.nan, np.float32), np.zeros((4, 4, 3), np.float32), "the detail layer contains NaN"),
+        (np.zeros((4, 4, 3), np.float32), np.full((4, 4, 3), np.inf, np.float32), "the reference layer contains NaN"),
     ],
 )
 def test_bad_layers_are_refused(detail: np.ndarray, reference: np.ndarray, words: str) -> None:
-    with pytest.raises(BlendInputError, match=words) as caught:
+    with pytest.raises(BlendInputError) as caught:
         Blender(detail, reference)
+    # The message itself, not the hint after it, must say which layer is wrong and how.
+    assert words in caught.value.message
     assert caught.value.hint
 
 
@@ -239,11 +259,23 @@ def test_bad_masks_are_refused(mask: np.ndarray, words: str) -> None:
         blend(detail, reference, mask)
 
 
-def test_bad_output_buffers_are_refused() -> None:
+def read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        (np.zeros((4, 4, 3), np.uint16), "the output buffer is 4×4×3 uint16 but the layers are 4×4×3 uint8"),
+        (np.zeros((4, 5, 3), np.uint8), "the output buffer is 4×5×3 uint8 but the layers are 4×4×3 uint8"),
+        (np.zeros((4, 4, 6), np.uint8)[:, :, ::2], "writable C-contiguous"),
+        (read_only(np.zeros((4, 4, 3), np.uint8)), "writable C-contiguous"),
+    ],
+)
+def test_bad_output_buffers_are_refused(out: np.ndarray, words: str) -> None:
     detail, reference = layers(np.uint8, (4, 4, 3))
-    blender = Blender(detail, reference)
-    mask = np.ones((4, 4), np.float32)
-    with pytest.raises(BlendInputError, match="output buffer is 4×4×3 uint16"):
-        blender.blend(mask, out=np.zeros((4, 4, 3), np.uint16))
-    with pytest.raises(BlendInputError, match="C-contiguous"):
-        blender.blend(mask, out=np.zeros((4, 4, 6), np.uint8)[:, :, ::2])
+    with pytest.raises(BlendInputError) as caught:
+        Blender(detail, reference).blend(np.ones((4, 4), np.float32), out=out)
+    assert words in caught.value.message
+    assert caught.value.hint
