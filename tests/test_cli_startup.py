@@ -7,8 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
+
+from ldl_backend.archs.srvgg import SRVGGNetCompact
 
 HEAVY = ("torch", "uvicorn", "starlette", "ldl_backend.server", "ldl_backend.training", "ldl_backend.commands")
 
@@ -92,3 +98,46 @@ def test_an_upscale_loads_neither_onnx_nor_the_http_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _console_script(arguments: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    # The `ldl` console script's entry point, with an exit handler that says whether the interpreter was torn down.
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('torn down', flush=True))\n"
+        f"sys.argv = ['ldl', *{arguments!r}]\n"
+        "from ldl_backend.cli import run\n"
+        "run()\n"
+    )
+    environment = {**os.environ, "LDL_STUDIO_HOME": str(home)}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment)
+
+
+def test_upscale_ends_without_tearing_down_the_interpreter(tmp_path: Path, tiny_compact: SRVGGNetCompact) -> None:
+    # About 0.7 s of every `ldl upscale` went to tearing down an interpreter holding PyTorch; the output and the
+    # summary must all be there all the same, and the exit status kept.
+    torch.save({"params": tiny_compact.state_dict()}, tmp_path / "compact.pth")
+    Image.fromarray(np.full((20, 24, 3), 90, np.uint8)).save(tmp_path / "in.png")
+    done = _console_script(
+        ["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "-m", str(tmp_path / "compact.pth")],
+        tmp_path / "home",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "torn down" not in done.stdout and "1 done, 0 failed" in done.stderr
+    with Image.open(tmp_path / "out.png") as result:
+        result.load()
+        assert result.size == (96, 80)
+
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    failed = _console_script(
+        ["upscale", str(tmp_path / "broken.png"), "-o", str(tmp_path / "no.png"), "-m", str(tmp_path / "compact.pth")],
+        tmp_path / "home",
+    )
+    assert failed.returncode == 1 and "0 done, 1 failed" in failed.stderr and "torn down" not in failed.stdout
+    assert not (tmp_path / "no.png").exists()
+
+
+def test_other_commands_exit_as_usual(tmp_path: Path) -> None:
+    done = _console_script(["models", "list"], tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("torn down")
