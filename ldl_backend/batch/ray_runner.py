@@ -25,6 +25,10 @@ from ldl_backend.errors import LdlError
 QUEUE_DEPTH = 2
 # How often the driver wakes while waiting for results: Ctrl-C is seen at the latest after this long.
 _WAIT_SECONDS = 0.5
+# How long the driver waits before probing again an actor whose last probe failed (Ray still restarting it).
+_PROBE_SECONDS = 0.5
+# Every worker lost for this long (Ray finds no node with room to restart them): the run stops, resumable.
+_GIVE_UP_SECONDS = 300.0
 # Default CPU threads per worker when neither --workers nor --threads says: PyTorch's convolutions scale well to
 # about this many; more workers beat more threads beyond it.
 _THREADS_PER_WORKER = 4
@@ -190,29 +194,53 @@ class RayPool:
         pending = deque(items)
         in_flight: dict[Any, tuple[int, WorkItem, Any]] = {}  # result → (slot, item, the actor it went to)
         load = [0] * len(self._actors)
+        # A slot whose actor was lost gets no item until a probe (``prepare``) comes back from it: while Ray restarts
+        # the process, every call sent there fails at once, and an item sent again and again would spend all its
+        # tries in a moment (seen on a busy machine: two items failed, each "lost" four times in a row).
+        recovering = _Recovery()
         try:
-            while pending or in_flight:
+            while pending or in_flight or recovering.active:
+                for slot in recovering.due():
+                    recovering.probing(self._actors[slot].prepare.remote([self._recipe_reference]), slot)
                 # Level by level: every idle actor gets an item before any gets a second to queue.
                 for level in range(1, self._depth + 1):
                     for slot in range(len(self._actors)):
-                        if load[slot] < level and pending:
+                        if load[slot] < level and pending and not recovering.holds(slot):
                             item = pending.popleft()
                             ledger.start(item, self._worker_name(slot))
                             actor = self._actors[slot]
                             in_flight[actor.run.remote(item, [self._recipe_reference])] = (slot, item, actor)
                             load[slot] += 1
-                ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=_WAIT_SECONDS)
+                if recovering.stuck(len(self._actors)):
+                    raise LdlError(
+                        f"no batch worker has come back for {_GIVE_UP_SECONDS:.0f} s after being lost",
+                        "check the Ray cluster (`ray status`): its nodes may be gone or out of room; "
+                        "then run the same command with --resume to do what is left",
+                    )
+                waiting = [*in_flight, *recovering.probes]
+                if not waiting:  # every actor is between probes
+                    time.sleep(_PROBE_SECONDS)
+                    continue
+                ready, _ = ray.wait(waiting, num_returns=1, timeout=_WAIT_SECONDS)
                 for reference in ready:
+                    if reference in recovering.probes:
+                        slot = recovering.probes.pop(reference)
+                        try:
+                            self.names[slot] = ray.get(reference)
+                        except RayError as error:
+                            self._replace_if_gone(slot, error, ActorDiedError)
+                            recovering.again(slot)
+                        else:
+                            recovering.back(slot)
+                        continue
                     slot, item, actor = in_flight.pop(reference)
                     load[slot] -= 1
                     try:
                         outcome: ItemOutcome = ray.get(reference)
                     except RayError as error:  # the actor's process died, or Ray lost the result
-                        if isinstance(error, ActorDiedError) and self._actors[slot] is actor:
-                            # Gone for good (Ray restarts a dead process itself, then the error is "unavailable"):
-                            # a fresh actor takes the slot, wherever Ray finds room for it; the slot's other calls
-                            # fail the same way and find it replaced already.
-                            self._actors[slot] = self._start(slot)
+                        if self._actors[slot] is actor:
+                            self._replace_if_gone(slot, error, ActorDiedError)
+                            recovering.lost(slot)
                         outcome = ItemOutcome(
                             item.key, self._worker_name(slot), time.time(), 0.0, None, _died(error), retry=True
                         )
@@ -220,7 +248,7 @@ class RayPool:
                         self.names[slot] = outcome.worker
                     if ledger.finish(item, outcome):
                         pending.append(item)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, LdlError):
             for _, item, _ in in_flight.values():
                 ledger.release(item)
             self._kill()
@@ -228,6 +256,12 @@ class RayPool:
             if in_flight:
                 ray.wait(list(in_flight), num_returns=len(in_flight), timeout=10)
             raise
+
+    def _replace_if_gone(self, slot: int, error: Exception, gone: type[Exception]) -> None:
+        # Gone for good (Ray restarts a dead process itself, and until then calls fail as "unavailable"): a fresh
+        # actor takes the slot, wherever Ray finds room for it; the slot's other calls fail the same way.
+        if isinstance(error, gone):
+            self._actors[slot] = self._start(slot)
 
     def _start(self, index: int) -> Any:
         self._started += 1
@@ -250,6 +284,47 @@ class RayPool:
 
         for actor in self._actors:
             ray.kill(actor, no_restart=True)
+
+
+class _Recovery:
+    """The slots whose actor was lost, each waiting for a probe to come back (or for the time to send one)."""
+
+    def __init__(self) -> None:
+        self.probes: dict[Any, int] = {}  # a probe's result → its slot
+        self._due: dict[int, float] = {}  # slot → when to send its (next) probe
+        self._since: dict[int, float] = {}  # slot → when its actor was lost
+
+    @property
+    def active(self) -> bool:
+        return bool(self.probes or self._due)
+
+    def holds(self, slot: int) -> bool:
+        return slot in self._due or slot in self.probes.values()
+
+    def lost(self, slot: int) -> None:
+        if not self.holds(slot):
+            self._due[slot] = self._since[slot] = time.monotonic()
+
+    def stuck(self, slots: int) -> bool:
+        """Every slot lost, the first of them longer ago than ``_GIVE_UP_SECONDS``."""
+        return len(self._since) == slots and time.monotonic() - min(self._since.values()) > _GIVE_UP_SECONDS
+
+    def due(self) -> list[int]:
+        now = time.monotonic()
+        slots = [slot for slot, when in self._due.items() if when <= now]
+        for slot in slots:
+            del self._due[slot]
+        return slots
+
+    def probing(self, probe: Any, slot: int) -> None:
+        self.probes[probe] = slot
+
+    def again(self, slot: int) -> None:
+        self._due[slot] = time.monotonic() + _PROBE_SECONDS
+
+    def back(self, slot: int) -> None:
+        self._due.pop(slot, None)
+        self._since.pop(slot, None)
 
 
 def _died(error: Exception) -> str:
