@@ -25,7 +25,8 @@ def validate_state_dict(candidate: object, source: str) -> StateDict:
     """Return ``candidate`` as a float32 state dict after checking it holds only sane dense float tensors.
 
     Raises ``ModelFileError`` (naming ``source``) when a value is not a tensor, is sparse, quantized or not
-    floating point, has too many elements or dimensions, or holds NaN or infinity.
+    floating point, has too many elements or dimensions, or holds NaN, infinity or (float64) values beyond
+    float32's range.
     """
     if not isinstance(candidate, Mapping) or not candidate:
         raise ModelFileError(
@@ -59,7 +60,13 @@ def validate_state_dict(candidate: object, source: str) -> StateDict:
             raise ModelFileError(f"{source} holds more than {MAX_TOTAL_ELEMENTS} parameters", "not a generator")
         if not _all_finite(value):
             raise ModelFileError(f"{source}: tensor {key!r} contains NaN or infinity", "the weights are damaged")
-        checked[key] = value.detach().to(torch.float32).contiguous()
+        converted = value.detach().to(torch.float32).contiguous()
+        if value.dtype == torch.float64 and not _all_finite(converted):
+            # Finite in float64 but beyond float32's range: the network would hold infinities.
+            raise ModelFileError(
+                f"{source}: tensor {key!r} holds values beyond float32's range (±3.4e38)", "the weights are damaged"
+            )
+        checked[key] = converted
     return checked
 
 

@@ -22,16 +22,29 @@ def test_non_finite_weights_are_refused_in_every_float_dtype(bad: float, dtype: 
     assert "m.pth" in str(caught.value) and caught.value.hint
 
 
-def test_the_largest_finite_values_are_accepted() -> None:
+def test_the_largest_values_float32_holds_are_accepted() -> None:
+    largest = torch.finfo(torch.float32).max
     for dtype in FLOATS:
-        extreme = torch.tensor([torch.finfo(dtype).max, torch.finfo(dtype).min, torch.finfo(dtype).tiny], dtype=dtype)
-        assert validate_state_dict({"w": extreme}, "m")["w"].dtype == torch.float32
+        top = min(torch.finfo(dtype).max, largest)
+        extreme = torch.tensor([top, -top, torch.finfo(dtype).tiny], dtype=dtype)
+        checked = validate_state_dict({"w": extreme}, "m")["w"]
+        assert checked.dtype == torch.float32 and bool(torch.isfinite(checked).all())
+
+
+@pytest.mark.parametrize("value", [torch.finfo(torch.float64).max, -3.5e38])
+def test_float64_values_beyond_float32s_range_are_refused(value: float) -> None:
+    # Finite as read, infinite once converted: the network would hold infinities.
+    with pytest.raises(ModelFileError, match="'w' holds values beyond float32's range") as caught:
+        validate_state_dict({"w": torch.tensor([0.5, value], dtype=torch.float64)}, "m.pth")
+    assert "m.pth" in str(caught.value) and caught.value.hint
 
 
 def test_a_float64_tensor_whose_sum_overflows_is_checked_value_by_value() -> None:
-    # The finiteness check sums in float64 first; this sum is inf although every value is finite.
+    # The finiteness check sums in float64 first; this sum is inf although every value is finite (and refused
+    # only by the range check after it, which a NaN never reaches).
     big = torch.finfo(torch.float64).max
-    assert "w" in validate_state_dict({"w": torch.tensor([big, big], dtype=torch.float64)}, "m")
+    with pytest.raises(ModelFileError, match="beyond float32's range"):
+        validate_state_dict({"w": torch.tensor([big, big], dtype=torch.float64)}, "m")
     with pytest.raises(ModelFileError, match="NaN or infinity"):
         validate_state_dict({"w": torch.tensor([big, big, float("nan")], dtype=torch.float64)}, "m")
 
