@@ -4,12 +4,10 @@ finds whatever specs the registry it is given holds, and nothing else."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import torch
-from torch import nn
 
 from ldl_backend.archs.rrdbnet import RRDBNetConfig
 from ldl_backend.errors import LdlError, UnknownArchitectureError
@@ -18,6 +16,7 @@ from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.detection import ArchitectureRegistry, default_registry
 from ldl_backend.models.mismatch import DetectionMismatch
+from tests.models.made_up_architecture import Shuffle, ShuffleConfig
 
 _SPEC_IDS = [spec.architecture for spec in BUILTIN_SPECS]
 
@@ -74,46 +73,27 @@ def test_a_descriptor_refuses_a_config_of_another_architecture() -> None:
         ModelDescriptor.from_config(RRDBNetConfig(), architecture_spec("SwinIR"))
 
 
-# A made-up architecture: one convolution and a pixel shuffle, with keys no shipped architecture has.
-@dataclass(frozen=True)
-class _ShuffleConfig:
-    in_channels: int = 3
-    out_channels: int = 3
-    scale: int = 2
-    size_multiple: int = 1
-    receptive_field: int = 1
-
-
-class _Shuffle(nn.Module):
-    def __init__(self, config: _ShuffleConfig) -> None:
-        super().__init__()
-        self.project = nn.Conv2d(config.in_channels, config.out_channels * config.scale**2, 3, 1, 1)
-        self.shuffle = nn.PixelShuffle(config.scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shuffle(self.project(x))
-
-
-def _detect_shuffle(state_dict: Mapping[str, torch.Tensor]) -> _ShuffleConfig:
+# A made-up architecture (tests/models/made_up_architecture.py).
+def _detect_shuffle(state_dict: Mapping[str, torch.Tensor]) -> ShuffleConfig:
     if set(state_dict) != {"project.weight", "project.bias"}:
         raise DetectionMismatch(["project.weight"], score=0.0)
     outputs, inputs = state_dict["project.weight"].shape[:2]
-    return _ShuffleConfig(inputs, inputs, int((outputs // inputs) ** 0.5))
+    return ShuffleConfig(inputs, inputs, int((outputs // inputs) ** 0.5))
 
 
-def _bytes(config: _ShuffleConfig, element_bytes: int) -> float:
+def _bytes(config: ShuffleConfig, element_bytes: int) -> float:
     return 1.0
 
 
-def _context(config: _ShuffleConfig) -> int:
+def _context(config: ShuffleConfig) -> int:
     return 3
 
 
 # A new architecture is a module like this one plus a registry entry: its own id, no list elsewhere to extend.
 _MADE_UP = ArchitectureSpec(
     architecture=Architecture("PixelShuffleNet"),
-    config_type=_ShuffleConfig,
-    build=_Shuffle,
+    config_type=ShuffleConfig,
+    build=Shuffle,
     detect=_detect_shuffle,
     supports_fp16=False,
     channels_last=False,
@@ -125,14 +105,14 @@ _MADE_UP = ArchitectureSpec(
 
 def test_detection_finds_a_spec_only_in_the_registry_it_is_given() -> None:
     torch.manual_seed(0)
-    network = _Shuffle(_ShuffleConfig(scale=3)).eval()
+    network = Shuffle(ShuffleConfig(scale=3)).eval()
     with pytest.raises(UnknownArchitectureError):
         default_registry().detect(network.state_dict())
 
     descriptor, loaded = ArchitectureRegistry((*BUILTIN_SPECS, _MADE_UP)).load(network.state_dict())
 
     assert descriptor.spec is _MADE_UP
-    assert descriptor.config == _ShuffleConfig(scale=3)
+    assert descriptor.config == ShuffleConfig(scale=3)
     assert (descriptor.scale, descriptor.supports_fp16, descriptor.tile_context) == (3, False, 3)
     sample = torch.rand(1, 3, 5, 7)
     with torch.inference_mode():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import pytest
 import torch
@@ -16,49 +15,30 @@ from ldl_backend.errors import LdlError, UnknownArchitectureError
 from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
 from ldl_backend.models.detection import ArchitectureRegistry, _build_loaded
 from ldl_backend.models.mismatch import DetectionMismatch
+from tests.models.made_up_architecture import Shuffle, ShuffleConfig
+
+builds: list[ShuffleConfig] = []
 
 
-@dataclass(frozen=True)
-class _Config:
-    in_channels: int = 3
-    out_channels: int = 3
-    scale: int = 2
-    size_multiple: int = 1
-    receptive_field: int = 1
-
-
-class _Shuffle(nn.Module):
-    def __init__(self, config: _Config) -> None:
-        super().__init__()
-        self.project = nn.Conv2d(config.in_channels, config.out_channels * config.scale**2, 3, 1, 1)
-        self.shuffle = nn.PixelShuffle(config.scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shuffle(self.project(x))
-
-
-builds: list[_Config] = []
-
-
-def _build(config: _Config) -> nn.Module:
+def _build(config: ShuffleConfig) -> nn.Module:
     builds.append(config)
-    return _Shuffle(config)
+    return Shuffle(config)
 
 
-def _detect_leniently(state_dict: Mapping[str, torch.Tensor]) -> _Config:
+def _detect_leniently(state_dict: Mapping[str, torch.Tensor]) -> ShuffleConfig:
     # Reads one weight's shape and nothing else: the registry's key and shape check is what refuses the rest.
     if "project.weight" not in state_dict:
         raise DetectionMismatch(["project.weight"], score=0.1)
     outputs, inputs = state_dict["project.weight"].shape[:2]
-    return _Config(inputs, inputs, int((outputs // inputs) ** 0.5))
+    return ShuffleConfig(inputs, inputs, int((outputs // inputs) ** 0.5))
 
 
 def _spec(
-    name: str, detect: Callable[[Mapping[str, torch.Tensor]], _Config] = _detect_leniently
-) -> ArchitectureSpec[_Config]:
+    name: str, detect: Callable[[Mapping[str, torch.Tensor]], ShuffleConfig] = _detect_leniently
+) -> ArchitectureSpec[ShuffleConfig]:
     return ArchitectureSpec(
         architecture=Architecture(name),
-        config_type=_Config,
+        config_type=ShuffleConfig,
         build=_build,
         detect=detect,
         supports_fp16=True,
@@ -69,10 +49,10 @@ def _spec(
     )
 
 
-def _refusing(name: str, score: float) -> ArchitectureSpec[_Config]:
+def _refusing(name: str, score: float) -> ArchitectureSpec[ShuffleConfig]:
     """A spec whose detector recognises its own signature but refuses the rest, with ``score``."""
 
-    def detect(state_dict: Mapping[str, torch.Tensor]) -> _Config:
+    def detect(state_dict: Mapping[str, torch.Tensor]) -> ShuffleConfig:
         raise DetectionMismatch(score=score, detail=f"{name} refuses")
 
     return _spec(name, detect)
@@ -83,7 +63,7 @@ LENIENT = _spec("Lenient")
 
 def _weights() -> dict[str, torch.Tensor]:
     torch.manual_seed(0)
-    return dict(_Shuffle(_Config()).state_dict())
+    return dict(Shuffle(ShuffleConfig()).state_dict())
 
 
 def test_a_missing_key_the_detector_overlooked_is_named() -> None:
@@ -147,12 +127,12 @@ def test_a_detected_model_loaded_twice_gives_two_networks() -> None:
     torch.testing.assert_close(second.state_dict(), _weights())
 
 
-class _Shifted(_Shuffle):
+class _Shifted(Shuffle):
     """Keeps a tensor of its own outside the state dict, computed at build time (as SwinIR's masks once were)."""
 
     shift: torch.Tensor
 
-    def __init__(self, config: _Config) -> None:
+    def __init__(self, config: ShuffleConfig) -> None:
         super().__init__(config)
         self.register_buffer("shift", torch.linspace(0.0, 1.0, config.out_channels).view(-1, 1, 1), persistent=False)
 
@@ -164,7 +144,7 @@ def test_a_network_with_a_buffer_computed_at_build_time_is_built_for_real() -> N
     # On the meta device that buffer has no values, and loading the state dict cannot give it any.
     spec = dataclasses.replace(LENIENT, architecture=Architecture("Shifted"), build=_Shifted)
     torch.manual_seed(0)
-    reference = _Shifted(_Config()).eval()
+    reference = _Shifted(ShuffleConfig()).eval()
     _, network = ArchitectureRegistry((spec,)).load(reference.state_dict())
     assert not any(tensor.is_meta for tensor in (*network.parameters(), *network.buffers()))
     sample = torch.rand(1, 3, 4, 4)
