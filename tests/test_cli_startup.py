@@ -19,6 +19,12 @@ from ldl_backend.archs.srvgg import SRVGGNetCompact
 HEAVY = ("torch", "uvicorn", "starlette", "ldl_backend.server", "ldl_backend.training", "ldl_backend.commands")
 
 
+def last_line_printed(script: str) -> str:
+    """The last line ``script`` prints, run in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def imported_after(argv: list[str]) -> list[str]:
     script = (
         "import json, sys\n"
@@ -32,8 +38,7 @@ def imported_after(argv: list[str]) -> list[str]:
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {{'torch', 'uvicorn', 'starlette'}}"
         f" or m.startswith({HEAVY!r}))))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(last_line_printed(script))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["upscal", "x.png"], []])
@@ -78,8 +83,7 @@ def test_tifffile_loads_only_when_a_tiff_comes() -> None:
         "from ldl_backend.imageio import read_image\n"
         "print('tifffile' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert last_line_printed(script) == "False"
 
 
 def test_an_upscale_loads_neither_onnx_nor_the_http_client() -> None:
@@ -96,8 +100,7 @@ def test_an_upscale_loads_neither_onnx_nor_the_http_client() -> None:
         " 'ldl_client.transport', 'ldl_client.discovery', 'ldl_client.event_stream'))]\n"
         "print(loaded)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert last_line_printed(script) == "[]"
 
 
 def _console_script(arguments: list[str], home: Path) -> subprocess.CompletedProcess[str]:
