@@ -201,7 +201,8 @@ class RayPool:
         try:
             while pending or in_flight or recovering.active:
                 for slot in recovering.due():
-                    recovering.probing(self._actors[slot].prepare.remote([self._recipe_reference]), slot)
+                    actor = self._actors[slot]
+                    recovering.probing(actor.prepare.remote([self._recipe_reference]), slot, actor)
                 # Level by level: every idle actor gets an item before any gets a second to queue.
                 for level in range(1, self._depth + 1):
                     for slot in range(len(self._actors)):
@@ -224,11 +225,11 @@ class RayPool:
                 ready, _ = ray.wait(waiting, num_returns=1, timeout=_WAIT_SECONDS)
                 for reference in ready:
                     if reference in recovering.probes:
-                        slot = recovering.probes.pop(reference)
+                        slot, actor = recovering.probes.pop(reference)
                         try:
                             self.names[slot] = ray.get(reference)
                         except RayError as error:
-                            self._replace_if_gone(slot, error, ActorDiedError)
+                            self._replace_if_gone(slot, actor, error, ActorDiedError)
                             recovering.again(slot)
                         else:
                             recovering.back(slot)
@@ -239,7 +240,7 @@ class RayPool:
                         outcome: ItemOutcome = ray.get(reference)
                     except RayError as error:  # the actor's process died, or Ray lost the result
                         if self._actors[slot] is actor:
-                            self._replace_if_gone(slot, error, ActorDiedError)
+                            self._replace_if_gone(slot, actor, error, ActorDiedError)
                             recovering.lost(slot)
                         outcome = ItemOutcome(
                             item.key, self._worker_name(slot), time.time(), 0.0, None, _died(error), retry=True
@@ -257,10 +258,12 @@ class RayPool:
                 ray.wait(list(in_flight), num_returns=len(in_flight), timeout=10)
             raise
 
-    def _replace_if_gone(self, slot: int, error: Exception, gone: type[Exception]) -> None:
+    def _replace_if_gone(self, slot: int, actor: Any, error: Exception, gone: type[Exception]) -> None:
         # Gone for good (Ray restarts a dead process itself, and until then calls fail as "unavailable"): a fresh
         # actor takes the slot, wherever Ray finds room for it; the slot's other calls fail the same way.
-        if isinstance(error, gone):
+        # Only the slot's current actor: a call to one already replaced must not replace its successor (the actor
+        # started in between would be left running, holding its CPUs or GPU).
+        if isinstance(error, gone) and self._actors[slot] is actor:
             self._actors[slot] = self._start(slot)
 
     def _start(self, index: int) -> Any:
@@ -290,7 +293,7 @@ class _Recovery:
     """The slots whose actor was lost, each waiting for a probe to come back (or for the time to send one)."""
 
     def __init__(self) -> None:
-        self.probes: dict[Any, int] = {}  # a probe's result → its slot
+        self.probes: dict[Any, tuple[int, Any]] = {}  # a probe's result → (its slot, the actor probed)
         self._due: dict[int, float] = {}  # slot → when to send its (next) probe
         self._since: dict[int, float] = {}  # slot → when its actor was lost
 
@@ -299,7 +302,7 @@ class _Recovery:
         return bool(self.probes or self._due)
 
     def holds(self, slot: int) -> bool:
-        return slot in self._due or slot in self.probes.values()
+        return slot in self._due or any(probed == slot for probed, _ in self.probes.values())
 
     def lost(self, slot: int) -> None:
         if not self.holds(slot):
@@ -316,8 +319,8 @@ class _Recovery:
             del self._due[slot]
         return slots
 
-    def probing(self, probe: Any, slot: int) -> None:
-        self.probes[probe] = slot
+    def probing(self, probe: Any, slot: int, actor: Any) -> None:
+        self.probes[probe] = (slot, actor)
 
     def again(self, slot: int) -> None:
         self._due[slot] = time.monotonic() + _PROBE_SECONDS
