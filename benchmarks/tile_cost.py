@@ -1,7 +1,7 @@
 """What one tile costs: peak memory growth and seconds per input pixel of a single pass, per tile size and precision.
 The automatic tile plan's inputs come from here: an architecture's activation bytes per pixel (its spec's
-``activation_bytes_per_pixel``) and the CPU's per-pixel slowdown on large tiles (``cpu_fast_tile``,
-``cpu_slowdown``).
+``activation_bytes_per_pixel``) and how the CPU's time per pixel grows with the tile, per precision (its spec's
+``cpu_rates``: the µs/px column relative to its first row, measured from small tiles up).
 
 Run by hand on a quiet machine (each size in its own process, so one pass's peak RSS is not hidden by another's):
     .venv/bin/python benchmarks/tile_cost.py [--model realesrgan-x4plus] [--precision bf16] [--sizes 232x232,384x384]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ldl_backend import system_memory
@@ -12,7 +10,7 @@ from ldl_backend.engine.tile_planner import TileBudget, TileCost
 from ldl_backend.models.descriptor import ModelDescriptor
 
 # Auto tiles stay within these bounds: below 64 the overlap dominates, above 1024 progress becomes coarse and
-# a GPU gains nothing more. On the CPU larger tiles may run slower per pixel (``ArchitectureSpec.cpu_fast_tile``).
+# a GPU gains nothing more. On the CPU larger tiles may run slower per pixel (``ArchitectureSpec.cpu_rates``).
 MIN_AUTO_TILE = 64
 MAX_AUTO_TILE = 1024
 # On the CPU the activations of one tile come on top of the output image in host memory; this keeps the
@@ -23,6 +21,11 @@ CPU_TILE_BUDGET = 200 << 20
 # and every split costs overlap (a 512² photo with realesrgan-x4plus: 2×1 tiles 26.6 s, whole 23.5 s). Larger images
 # are tiled within CPU_TILE_BUDGET, which keeps their overhead bounded.
 CPU_WHOLE_IMAGE_SHARE = 0.25
+# Where CPU_TILE_BUDGET holds only tiles a few overlaps wide (RRDBNet in fp32: 279², overlap 80), the overlap costs
+# more time than the memory saves: a 2048² photo in 279² tiles computes 1.8× its area. Tiles may then be this many
+# overlaps wide, within the same share of the free RAM as a whole image (RRDBNet: 560², 0.8 GB in fp32). Light
+# models (the compact one: 364², under CPU_TILE_BUDGET) keep the fixed budget, and with it their peak memory.
+CPU_TILE_OVERLAPS = 7
 GPU_BUDGET_FRACTION = 0.6
 # The fixed cost of one tile, in pixels of work: cutting and converting it, one call into the runtime, and the
 # convolutions' borders. On a GPU a call also launches every kernel of the network once.
@@ -53,22 +56,31 @@ def tile_memory_budget(target: ComputeTarget, free_bytes: int | None = None) -> 
     return free * GPU_BUDGET_FRACTION if target.device.type != "cpu" else min(CPU_TILE_BUDGET, free // 4)
 
 
-def automatic_budget(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> TileBudget:
-    """What the automatic tile plan must respect on ``target``, and what a tile costs there."""
-    per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
+def automatic_budget(
+    descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None, *, overlap: int
+) -> TileBudget:
+    """What the automatic tile plan must respect on ``target`` for tiles that keep ``overlap`` pixels of context,
+    and what a tile costs there."""
     free = available_memory(target) if free_bytes is None else free_bytes
-    max_pixels = max(MIN_AUTO_TILE**2, int(tile_memory_budget(target, free) / per_pixel))
+    max_pixels = max(MIN_AUTO_TILE**2, tile_pixels(descriptor, target, free, overlap))
     whole_pixels = whole_image_pixels(descriptor, target, free)
     if target.device.type == "cpu":
-        fast = descriptor.spec.cpu_fast_tile
-        cost = TileCost(
-            fast_area=None if fast is None else fast * fast,
-            slowdown=descriptor.spec.cpu_slowdown,
-            per_tile=CPU_PER_TILE_PIXELS,
-        )
+        rates = descriptor.spec.cpu_rates.by_area(half=target.precision is not Precision.FP32)
+        cost = TileCost(rates=rates, per_tile=CPU_PER_TILE_PIXELS)
     else:
         cost = TileCost(per_tile=GPU_PER_TILE_PIXELS)
     return TileBudget(max_pixels=max_pixels, max_side=MAX_AUTO_TILE, cost=cost, whole_pixels=whole_pixels)
+
+
+def tile_pixels(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int, overlap: int) -> int:
+    """The most input pixels an automatic tile may hold: ``tile_memory_budget``'s worth of activations, and on the
+    CPU at least a tile ``CPU_TILE_OVERLAPS`` overlaps wide where that fits the whole-image share of free RAM."""
+    per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
+    budgeted = int(tile_memory_budget(target, free_bytes) / per_pixel)
+    if target.device.type != "cpu":
+        return budgeted
+    wide = min((CPU_TILE_OVERLAPS * overlap) ** 2, whole_image_pixels(descriptor, target, free_bytes))
+    return max(budgeted, wide)
 
 
 def whole_image_pixels(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int) -> int:
@@ -78,11 +90,3 @@ def whole_image_pixels(descriptor: ModelDescriptor, target: ComputeTarget, free_
     if target.device.type == "cpu":
         return int(free_bytes * CPU_WHOLE_IMAGE_SHARE / per_pixel)
     return int(tile_memory_budget(target, free_bytes) / per_pixel)
-
-
-def automatic_tile(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None) -> int:
-    """The largest square tile side (a multiple of 32 and of the size multiple) within the automatic budget: the
-    side the engine falls back to when the plan's tiles cannot hold the overlap."""
-    side = math.isqrt(automatic_budget(descriptor, target, free_bytes).max_pixels)
-    step = max(32, descriptor.size_multiple)
-    return max(MIN_AUTO_TILE, min(MAX_AUTO_TILE, side // step * step))

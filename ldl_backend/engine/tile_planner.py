@@ -4,7 +4,8 @@ overlap included, among the plans whose tiles fit the memory budget.
 The even split under a fixed side cap was blind to cost: a 384×384 photo under a 320 cap became 2×2 tiles of 232
 pixels, computing 1.46× its area, although the whole image fits in memory and runs in one pass. Here the tiles
 need not be square, the count is chosen per axis, and a tile's estimated time is its area times a per-pixel rate
-that grows where a large tile falls out of the CPU's caches, plus a fixed cost per tile.
+that grows where a large tile falls out of the CPU's caches (measured per architecture and precision), plus a
+fixed cost per tile.
 """
 
 from __future__ import annotations
@@ -17,27 +18,42 @@ from ldl_backend.engine.tiling import AxisTile, TilePlan, plan_axis
 
 @dataclass(frozen=True)
 class TileCost:
-    """Relative time of one tile of ``area`` input pixels: ``area × rate + per_tile``.
+    """Relative time of one tile of ``area`` input pixels: ``area × rate(area) + per_tile``.
 
-    ``fast_area``: tiles up to this area run at the base rate; beyond it the rate grows by ``slowdown`` for every
-    further ``fast_area`` (None: a flat rate, as on a GPU). ``per_tile``: the fixed cost of a tile (cutting,
-    converting, one call into the runtime, the convolutions' borders), in pixels of work."""
+    ``rates``: ``(area, rate)`` points at rising areas; the time per pixel is interpolated linearly in area between
+    them and flat beyond either end (empty: a flat rate, as on a GPU). On the CPU the rate grows with the tile as its
+    feature maps fall out of the caches, then levels off once the pass streams from memory. ``per_tile``: the
+    fixed cost of a tile (cutting, converting, one call into the runtime, the convolutions' borders), in pixels of
+    work at rate 1."""
 
-    fast_area: int | None = None
-    slowdown: float = 0.0
+    rates: tuple[tuple[int, float], ...] = ()
     per_tile: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.fast_area is not None and self.fast_area < 1:
-            raise ValueError(f"fast_area must be at least 1, not {self.fast_area}")
-        if self.slowdown < 0 or self.per_tile < 0:
-            raise ValueError("slowdown and per_tile must be >= 0")
+        areas = [area for area, _ in self.rates]
+        if any(area < 1 for area in areas) or areas != sorted(set(areas)):
+            raise ValueError(f"rate points need rising areas of at least 1 pixel, not {areas}")
+        if any(not rate > 0 for _, rate in self.rates):
+            raise ValueError(f"rates must be positive, not {[rate for _, rate in self.rates]}")
+        if self.per_tile < 0:
+            raise ValueError(f"per_tile must be >= 0, not {self.per_tile}")
+
+    def rate(self, area: int) -> float:
+        """Time per pixel of a tile of ``area`` pixels, relative to the curve's unit."""
+        if not self.rates:
+            return 1.0
+        below = self.rates[0]
+        if area <= below[0]:
+            return below[1]
+        for above in self.rates[1:]:
+            if area <= above[0]:
+                share = (area - below[0]) / (above[0] - below[0])
+                return below[1] + share * (above[1] - below[1])
+            below = above
+        return below[1]
 
     def of(self, area: int) -> float:
-        rate = 1.0
-        if self.fast_area is not None and area > self.fast_area:
-            rate += self.slowdown * (area - self.fast_area) / self.fast_area
-        return area * rate + self.per_tile
+        return area * self.rate(area) + self.per_tile
 
 
 @dataclass(frozen=True)
@@ -45,9 +61,10 @@ class TileBudget:
     """What the automatic plan must respect: ``max_pixels`` input pixels per tile (the activations that fit the
     memory budget), ``max_side`` pixels per side (progress granularity), and the cost of a tile.
 
-    ``whole_pixels``: an image of at most this many (padded) pixels runs as one tile whatever ``max_pixels`` and
-    ``max_side`` say: its whole pass fits the memory the machine has free, so splitting it would buy time nobody
-    needs with overlap everybody pays for (a 512² photo split 2×1 took 13% longer than whole)."""
+    ``whole_pixels``: an image of at most this many (padded) pixels may also run as one tile whatever
+    ``max_pixels`` and ``max_side`` say: its whole pass fits the memory the machine has free. It then does unless
+    tiles are estimated faster (where the rate grows with the area more than the overlap costs); a 512² photo split
+    2×1 took 13% longer than whole."""
 
     max_pixels: int
     max_side: int
@@ -80,9 +97,11 @@ class PlannedTiles:
 
 @functools.lru_cache(maxsize=64)  # every plane of a job (colour, alpha, each TTA pass) asks again
 def plan_tiles(height: int, width: int, *, overlap: int, blend: int, multiple: int, budget: TileBudget) -> PlannedTiles:
-    """The cheapest plan whose tiles fit ``budget`` (the whole image where it fits ``budget.whole_pixels``).
-    Raises ValueError when no tile that holds the overlap fits."""
+    """The cheapest plan whose tiles fit ``budget``, the whole image among them where it fits
+    ``budget.whole_pixels`` (on a tie the whole image: no seams). Raises ValueError when no tile that holds the
+    overlap fits."""
     padded_height, padded_width = (-(-length // multiple) * multiple for length in (height, width))
+    best: PlannedTiles | None = None
     if padded_height * padded_width <= budget.whole_pixels:
         whole = TilePlan(
             height,
@@ -90,10 +109,9 @@ def plan_tiles(height: int, width: int, *, overlap: int, blend: int, multiple: i
             plan_axis(height, padded_height, overlap, blend, multiple),
             plan_axis(width, padded_width, overlap, blend, multiple),
         )
-        return PlannedTiles(whole, budget.cost.of(padded_height * padded_width), 1.0)
+        best = PlannedTiles(whole, budget.cost.of(padded_height * padded_width), 1.0)
     rows = _axis_plans(height, overlap, blend, multiple, budget.max_side)
     columns = _axis_plans(width, overlap, blend, multiple, budget.max_side)
-    best: PlannedTiles | None = None
     for row_plan in rows:
         row_size = row_plan[0].size
         for column_plan in columns:

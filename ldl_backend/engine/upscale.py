@@ -103,7 +103,7 @@ def prepare_engine(
             f"use --tile {2 * overlap} or more (or --tile auto)",
         )
     # Automatic: the cheapest plan within the memory budget (tile_planner), tiles at most MAX_AUTO_TILE a side.
-    budget = None if options.tile is not None else automatic_budget(descriptor, target)
+    budget = None if options.tile is not None else automatic_budget(descriptor, target, overlap=overlap)
     settings = TileSettings(
         tile=options.tile if options.tile is not None else max(MAX_AUTO_TILE, smallest),
         overlap=overlap,

@@ -17,7 +17,7 @@ from ldl_backend.artifacts.job_memory import ImageShape, JobMemory, estimate_job
 from ldl_backend.engine.device import ComputeTarget
 from ldl_backend.engine.device import Precision as EnginePrecision
 from ldl_backend.engine.files import largest_output
-from ldl_backend.engine.memory import CPU_TILE_BUDGET, whole_image_pixels
+from ldl_backend.engine.memory import tile_pixels, whole_image_pixels
 from ldl_backend.engine.pipeline import OutputSize
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.architectures.registry import architecture_spec
@@ -30,6 +30,7 @@ from ldl_client.options import Precision, ReferenceKind, SubmitOptions
 _MB = 1_000_000
 # The engine's own rule decides whether an image runs whole, at the leanest precision the worker may pick.
 _CPU_BF16 = ComputeTarget(torch.device("cpu"), EnginePrecision.BF16)
+_CPU_FP32 = ComputeTarget(torch.device("cpu"), EnginePrecision.FP32)
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
 
 def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
     """Bytes of the job's networks for an image of ``pixels``: each model's fp32 weights and one tile's activations.
-    Automatic tiles are the whole image where the engine would run it whole (``whole_image_pixels``), else sized to
-    ``CPU_TILE_BUDGET`` (a GPU holds them in its own memory, so these bounds are generous there)."""
+    Automatic tiles are the whole image where the engine may run it whole (``whole_image_pixels``), else the largest
+    automatic CPU tile (``tile_pixels``; a GPU holds them in its own memory, so these bounds are generous there)."""
     names = [options.model]
     if options.reference.kind is ReferenceKind.MODEL and options.reference.model_name is not None:
         names.append(options.reference.model_name)
@@ -100,12 +101,14 @@ def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
         entry = catalog.get(name)
         descriptor = _standard_descriptor(str(entry.architecture), entry.scale)
         total += _weight_bytes(str(entry.architecture), entry.scale)
-        per_pixel = descriptor.activation_bytes_per_pixel(4 if options.precision in (None, Precision.FP32) else 2)
+        asked = _CPU_FP32 if options.precision in (None, Precision.FP32) else _CPU_BF16
+        per_pixel = descriptor.activation_bytes_per_pixel(4 if asked is _CPU_FP32 else 2)
         if options.tile is None:
             # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32
             # would not); what it then takes, at the precision asked for (fp32 when unsaid: the larger).
             fits = pixels <= whole_image_pixels(descriptor, _CPU_BF16, free)
-            activations = int(pixels * per_pixel) if fits else CPU_TILE_BUDGET
+            tile = tile_pixels(descriptor, asked, free, default_overlap(descriptor))
+            activations = int((pixels if fits else tile) * per_pixel)
         else:
             side = options.tile + 2 * default_overlap(descriptor)
             activations = int(side * side * per_pixel)

@@ -11,7 +11,7 @@ from ldl_backend.archs.rrdbnet import RRDBNetConfig
 from ldl_backend.archs.srvgg import SRVGGNetCompactConfig
 from ldl_backend.archs.swinir import SwinIRConfig
 from ldl_backend.engine.device import ComputeTarget, Precision
-from ldl_backend.engine.memory import activation_bytes_per_pixel, automatic_budget, automatic_tile
+from ldl_backend.engine.memory import activation_bytes_per_pixel, automatic_budget
 from ldl_backend.engine.runners import TorchRunner
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.descriptor import ArchConfig, ModelDescriptor
@@ -49,24 +49,25 @@ def test_activation_bytes_per_pixel(config: ArchConfig, fp32: float, bf16: float
 
 
 @pytest.mark.parametrize(
-    ("config", "fast_area"),
-    [(RRDBNetConfig(num_feat=16), 384 * 384), (_SMALL_SWINIR, 384 * 384), (SRVGGNetCompactConfig(), None)],
+    ("config", "rises"),
+    [(RRDBNetConfig(num_feat=16), True), (_SMALL_SWINIR, True), (SRVGGNetCompactConfig(), False)],
 )
-def test_the_cpu_tile_cost_grows_past_the_fast_area_for_some_architectures_only(
-    config: ArchConfig, fast_area: int | None
+@pytest.mark.parametrize("precision", [Precision.FP32, Precision.BF16])
+def test_the_cpu_tile_cost_rises_with_the_tile_for_some_architectures_only(
+    config: ArchConfig, rises: bool, precision: Precision
 ) -> None:
     descriptor = ModelDescriptor.from_config(config)
-    plenty = 64 << 30
-    cpu = automatic_budget(descriptor, ComputeTarget(torch.device("cpu"), Precision.FP32), plenty)
-    gpu = automatic_budget(descriptor, ComputeTarget(torch.device("cuda"), Precision.FP32), plenty)
-    assert cpu.cost.fast_area == fast_area and gpu.cost.fast_area is None
+    plenty, overlap = 64 << 30, default_overlap(descriptor)
+    cpu = automatic_budget(descriptor, ComputeTarget(torch.device("cpu"), precision), plenty, overlap=overlap)
+    gpu = automatic_budget(descriptor, ComputeTarget(torch.device("cuda"), precision), plenty, overlap=overlap)
+    assert (cpu.cost.rate(1024 * 1024) > cpu.cost.rate(128 * 128)) is rises
+    assert gpu.cost.rate(1024 * 1024) == gpu.cost.rate(64 * 64) == 1.0
     assert cpu.max_side == gpu.max_side == 1024
-    # The CPU keeps a fixed activation budget (the output shares its memory); a GPU takes a share of what is free.
-    per_pixel = activation_bytes_per_pixel(descriptor, Precision.FP32)
-    assert cpu.max_pixels == int((200 << 20) / per_pixel)
+    # The CPU keeps a fixed activation budget (the output shares its memory) unless that holds only tiles narrower
+    # than 7 overlaps; a GPU takes a share of what is free.
+    per_pixel = activation_bytes_per_pixel(descriptor, precision)
+    assert cpu.max_pixels == max(int((200 << 20) / per_pixel), (7 * overlap) ** 2)
     assert gpu.max_pixels == int(plenty * 0.6 / per_pixel)
-    side = automatic_tile(descriptor, ComputeTarget(torch.device("cpu"), Precision.FP32), plenty)
-    assert side * side <= cpu.max_pixels < (side + 32) ** 2 or side == 1024
 
 
 @pytest.mark.parametrize(

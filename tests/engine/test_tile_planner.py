@@ -24,10 +24,11 @@ from ldl_backend.engine.upscale import run_untiled
 from ldl_backend.models.descriptor import ModelDescriptor
 from ldl_backend.models.loading import LoadedModel
 
-CPU_COST = TileCost(fast_area=384 * 384, slowdown=0.05, per_tile=2_000)
-X4PLUS_CPU_BF16 = automatic_budget(
-    ModelDescriptor.from_config(RRDBNetConfig()), ComputeTarget(torch.device("cpu"), Precision.BF16), 16 << 30
-)
+# Full speed up to 384², then 5 % more per pixel for each further 384² of area (SwinIR's assumed curve).
+CPU_COST = TileCost(rates=((384 * 384, 1.0), (4096 * 4096, 6.64)), per_tile=2_000)
+X4PLUS = ModelDescriptor.from_config(RRDBNetConfig())
+X4PLUS_CPU_BF16 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 16 << 30, overlap=80)
+X4PLUS_CPU_FP32 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.FP32), 8 << 30, overlap=80)
 
 
 def cost_of(plan: TilePlan, cost: TileCost) -> float:
@@ -47,16 +48,14 @@ def test_a_photo_whose_whole_pass_fits_a_quarter_of_free_memory_is_not_split() -
     assert X4PLUS_CPU_BF16.whole_pixels > 1024 * 1024
     for side in (512, 1024):
         assert plan_tiles(side, side, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16).plan.count == 1
-    low_memory = automatic_budget(
-        ModelDescriptor.from_config(RRDBNetConfig()), ComputeTarget(torch.device("cpu"), Precision.BF16), 1 << 30
-    )
+    low_memory = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 1 << 30, overlap=80)
     assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=low_memory).plan.count > 1
 
 
 def test_a_photo_beyond_the_memory_budget_gets_the_fewest_tiles_that_fit() -> None:
-    within_tile_budget = replace(X4PLUS_CPU_BF16, whole_pixels=0)
+    within_tile_budget = replace(X4PLUS_CPU_BF16, whole_pixels=0, max_pixels=153_000)
     planned = plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=within_tile_budget)
-    assert planned.plan.count == 2  # 512² is 262k pixels; the budget holds about 153k
+    assert planned.plan.count == 2  # 512² is 262k pixels
     assert planned.describe() == "2×1 tiles of 296×512 px, computing 1.16× the image"
 
 
@@ -68,10 +67,58 @@ def test_an_image_too_large_to_run_whole_is_tiled_within_the_tile_budget() -> No
 
 
 def test_where_memory_allows_the_cache_slowdown_decides() -> None:
-    roomy = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=TileCost(384 * 384, slowdown=0.05, per_tile=2_000))
+    roomy = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=CPU_COST)
     assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=roomy).plan.count == 1
-    slow = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=TileCost(384 * 384, slowdown=0.5, per_tile=2_000))
+    steep = TileCost(rates=((384 * 384, 1.0), (4096 * 4096, 57.4)), per_tile=2_000)  # 50 % per further 384²
+    slow = TileBudget(max_pixels=2048 * 2048, max_side=1024, cost=steep)
     assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=slow).plan.count == 2
+    # A whole image that fits the free memory is a candidate like any plan, not a rule: tiles win where they are
+    # estimated faster, and a tie keeps the seamless whole.
+    whole_fits = replace(slow, max_pixels=300 * 300, whole_pixels=2048 * 2048)
+    assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=whole_fits).plan.count == 4  # 296² tiles
+    flat = replace(whole_fits, cost=TileCost())
+    assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=flat).plan.count == 1
+
+
+def test_the_rate_is_linear_in_area_between_its_points_and_flat_beyond_them() -> None:
+    cost = TileCost(rates=((100, 1.0), (300, 2.0), (400, 2.0)), per_tile=10)
+    assert [cost.rate(area) for area in (1, 100, 150, 200, 300, 350, 400, 10**6)] == [1, 1, 1.25, 1.5, 2, 2, 2, 2]
+    assert cost.of(200) == 200 * 1.5 + 10
+    assert TileCost().rate(10**6) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("rates", "per_tile", "message"),
+    [
+        (((100, 1.0), (100, 2.0)), 0, "rising areas"),
+        (((200, 1.0), (100, 2.0)), 0, "rising areas"),
+        (((0, 1.0),), 0, "rising areas"),
+        (((100, 0.0),), 0, "positive"),
+        (((100, float("nan")),), 0, "positive"),
+        ((), -1, "per_tile"),
+    ],
+)
+def test_rate_points_that_make_no_curve_are_refused(
+    rates: tuple[tuple[int, float], ...], per_tile: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        TileCost(rates=rates, per_tile=per_tile)
+
+
+def test_the_default_model_in_fp32_runs_a_medium_photo_whole_and_tiles_a_large_one_widely() -> None:
+    # Measured on the CPU (benchmarks/tile_cost.py): from 384² the rate barely grows, so a 768² photo computing
+    # 1.22× its area in 2×2 tiles would cost more than its whole pass.
+    assert plan_tiles(768, 768, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_FP32).plan.count == 1
+    # Beyond the whole-image share of 8 GiB free (about 894²), tiles at least 7 overlaps wide (560²), not the 279²
+    # of the fixed activation budget, which would compute 1.8× a 2048² image.
+    assert X4PLUS_CPU_FP32.whole_pixels < 2048 * 2048 and X4PLUS_CPU_FP32.max_pixels == 560 * 560
+    planned = plan_tiles(2048, 2048, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_FP32)
+    assert planned.area_factor < 1.3  # 3×5 tiles of 736×408
+    fixed_budget = replace(X4PLUS_CPU_FP32, max_pixels=279 * 279)
+    assert plan_tiles(2048, 2048, overlap=80, blend=16, multiple=1, budget=fixed_budget).area_factor > 1.8
+    tight = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.FP32), 1 << 30, overlap=80)
+    # With 1 GiB free the wide tiles stop at the whole-image share (a quarter of it), above the fixed 200 MiB.
+    assert tight.max_pixels == tight.whole_pixels == int((1 << 30) * 0.25 / 2688) > (200 << 20) // 2688
 
 
 @given(

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from ldl_backend.archs.rrdbnet import RRDBNetConfig
+from ldl_backend.engine.tile_planner import TileCost
 from ldl_backend.errors import LdlError, UnknownArchitectureError
 from ldl_backend.models.architectures.registry import BUILTIN_SPECS, architecture_spec, spec_for_config
 from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
@@ -42,8 +43,10 @@ def test_every_spec_states_sane_facts(spec: ArchitectureSpec[Any]) -> None:
     assert spec.tile_context(config) > 0
     half, single = spec.activation_bytes_per_pixel(config, 2), spec.activation_bytes_per_pixel(config, 4)
     assert 0 < half <= single
-    assert spec.cpu_fast_tile is None or spec.cpu_fast_tile >= 64
-    assert spec.cpu_slowdown >= 0
+    for half in (False, True):
+        points = spec.cpu_rates.by_area(half)
+        TileCost(rates=points)  # rising areas, positive rates
+        assert all(area >= 64 * 64 for area, _ in points)
     assert spec.prior_seconds_per_megapixel > 0
     assert architecture_spec(spec.architecture) is spec
     assert spec_for_config(config) is spec

@@ -1,8 +1,10 @@
 """The networks' share of a job's memory estimate follows the engine's plan: an image whose whole pass fits a quarter
 of the free RAM runs whole (activations grow with its pixels, judged at bf16 as the worker may run it), a larger
-one in tiles of the CPU tile budget."""
+one in the largest automatic CPU tiles."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -10,7 +12,7 @@ from ldl_backend import system_memory
 from ldl_backend.engine.memory import CPU_TILE_BUDGET
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.server.budget import working_set
-from ldl_client.options import SubmitOptions
+from ldl_client.options import Precision, SubmitOptions
 
 GIB = 1 << 30
 
@@ -25,8 +27,11 @@ def test_whole_images_grow_with_their_pixels_and_larger_ones_take_the_tile_budge
     weights = working_set(options, catalog, pixels=0)
     small, double = (working_set(options, catalog, pixels) - weights for pixels in (500_000, 1_000_000))
     assert small > CPU_TILE_BUDGET and double == pytest.approx(2 * small, rel=1e-6)
-    # 2 GiB (a quarter of 8) holds about 1.7 M pixels of bf16 activations: 4 M pixels are tiled.
-    assert working_set(options, catalog, 4_000_000) - weights == CPU_TILE_BUDGET
+    # 2 GiB (a quarter of 8) holds about 1.7 M pixels of bf16 activations: 4 M pixels are tiled, in fp32 (unsaid)
+    # tiles 7 overlaps wide since the fixed budget holds only 279² of them.
+    assert working_set(options, catalog, 4_000_000) - weights == 560 * 560 * 2688
+    bf16 = replace(options, precision=Precision.BF16)
+    assert working_set(bf16, catalog, 4_000_000) - weights == 560 * 560 * 1280
 
 
 def test_a_fixed_tile_is_estimated_by_its_size_whatever_the_image() -> None:

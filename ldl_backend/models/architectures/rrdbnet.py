@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import torch
 
 from ldl_backend.archs.rrdbnet import RRDBNet, RRDBNetConfig
-from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
+from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec, CpuRates
 from ldl_backend.models.mismatch import DetectionMismatch
 from ldl_backend.models.state_dict import block_indices
 
@@ -55,12 +55,16 @@ def detect_rrdbnet(state_dict: Mapping[str, torch.Tensor]) -> RRDBNetConfig:
 # p99.9 4 / max 15 levels at overlap 48, 0.06–0.09 / 2–3 / 9 at 64 and 0.06–0.09 / 1–2 / 4–9 at 80. Its theoretical
 # field (348 px for x4plus) would make tiling pointless.
 _TILE_CONTEXT = 64
-# On the CPU the time per pixel grows a little past this tile side, as the body maps fall out of the caches. Whole
-# process, x4plus in bf16 on two cores: 95 µs per input pixel untiled at 384², 99 µs at 512² (`ldl upscale
-# --tile 512`), so about 5 % more for each further 384² of area. (An older figure of 0.150, 0.142 and 0.112 output
-# MP/s at tiles of 256, 384 and 512 did not reproduce.)
-CPU_FAST_TILE = 384
-CPU_SLOWDOWN = 0.05
+# Time per input pixel of one pass on the CPU by tile side (benchmarks/tile_cost.py, x4plus on two cores, one pass
+# per size after a first). fp32, AMD EPYC Zen 3 (no native bf16): 206, 238, 264, 285, 299, 299, 303, 324 and 310
+# µs at 128², 192², 256², 320², 384², 512², 640², 768² and 1024². The dense blocks' maps (up to 192 channels) leave
+# the 32 MB L3 cache from about 128², and from 384² the pass streams from memory at an almost steady rate (±5 %
+# between runs). bf16 with the concatenation-free dense block, Zen 4 (whole process): 95 µs untiled at 384², 99 µs
+# at 512², and 1024² ran untiled at the rate of 384².
+CPU_RATES = CpuRates(
+    fp32=((128, 1.0), (192, 1.16), (256, 1.28), (320, 1.38), (384, 1.45), (640, 1.47), (768, 1.57), (1024, 1.50)),
+    half=((384, 1.0), (512, 1.04)),
+)
 
 
 def _tile_context(config: RRDBNetConfig) -> int:
@@ -88,8 +92,7 @@ RRDBNET_SPEC = ArchitectureSpec(
     channels_last=True,
     tile_context=_tile_context,
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
-    cpu_fast_tile=CPU_FAST_TILE,
-    cpu_slowdown=CPU_SLOWDOWN,
+    cpu_rates=CPU_RATES,
     # x4plus runs at about 0.15 output MP/s in bf16 on two CPU cores (docs/engineering-notes.md).
     prior_seconds_per_megapixel=6.5,
 )

@@ -47,6 +47,25 @@ def unchanged(state_dict: Mapping[str, torch.Tensor]) -> StateDict:
     return dict(state_dict)
 
 
+# (tile side, relative time per pixel) points at rising sides.
+RatePoints = tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True)
+class CpuRates:
+    """Relative time per input pixel of one pass on the CPU by tile side, measured with ``benchmarks/tile_cost.py``:
+    ``fp32`` and ``half`` (bf16/fp16 autocast, whose maps take half the bytes and, on CPUs with native bf16, another
+    dense-block path). Between points the rate is linear in the tile's area; beyond either end it stays flat.
+    Empty: a flat rate. (``TileCost`` checks the points.)"""
+
+    fp32: RatePoints = ()
+    half: RatePoints = ()
+
+    def by_area(self, half: bool) -> tuple[tuple[int, float], ...]:
+        """The points for fp32 or half precision, keyed by tile area (what ``TileCost`` interpolates in)."""
+        return tuple((side * side, rate) for side, rate in (self.half if half else self.fp32))
+
+
 @dataclass(frozen=True)
 class ArchitectureSpec(Generic[ConfigT]):
     """Everything the package knows about one architecture.
@@ -61,9 +80,8 @@ class ArchitectureSpec(Generic[ConfigT]):
     to untiled output (the engine adds its blend width).
     ``activation_bytes_per_pixel``: estimated peak activation bytes per input pixel of a tile, given the bytes of
     one element in the working precision (4 for fp32, 2 for fp16/bf16).
-    ``cpu_fast_tile``: the side of the largest tile that runs at full per-pixel speed on the CPU; beyond that
-    area the time per pixel grows by ``cpu_slowdown`` for every further such area (its maps fall out of the
-    caches). None: a flat rate. The automatic tile plan weighs this against the overlap that smaller tiles add.
+    ``cpu_rates``: how the time per pixel of one pass on the CPU grows with the tile (its maps fall out of the
+    caches), per precision. The automatic tile plan weighs this against the overlap that smaller tiles add.
     ``prior_seconds_per_megapixel``: seconds per output megapixel per model pass on a two-core laptop CPU, the
     time estimate before any job has been measured.
     """
@@ -77,8 +95,7 @@ class ArchitectureSpec(Generic[ConfigT]):
     tile_context: Callable[[ConfigT], int]
     activation_bytes_per_pixel: Callable[[ConfigT, int], float]
     prior_seconds_per_megapixel: float
-    cpu_fast_tile: int | None = None
-    cpu_slowdown: float = 0.0
+    cpu_rates: CpuRates = CpuRates()
     supports_bf16: bool = True
     supports_tiling: bool = True
     normalize: Callable[[Mapping[str, torch.Tensor]], StateDict] = field(default=unchanged)
@@ -89,10 +106,6 @@ class ArchitectureSpec(Generic[ConfigT]):
                 f"{self.architecture}: prior_seconds_per_megapixel must be positive, "
                 f"not {self.prior_seconds_per_megapixel}"
             )
-        if self.cpu_fast_tile is not None and self.cpu_fast_tile < 1:
-            raise ValueError(f"{self.architecture}: cpu_fast_tile must be at least 1, not {self.cpu_fast_tile}")
-        if self.cpu_slowdown < 0:
-            raise ValueError(f"{self.architecture}: cpu_slowdown must be >= 0, not {self.cpu_slowdown}")
 
     def owns(self, config: object) -> bool:
         """Whether ``config`` is this architecture's config type."""

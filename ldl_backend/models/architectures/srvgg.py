@@ -68,8 +68,7 @@ SRVGG_COMPACT_SPEC = ArchitectureSpec(
     channels_last=True,
     tile_context=_tile_context,
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
-    # The CPU cap was measured on RRDBNet's wide dense-block maps; this network's maps are narrow and never had it.
-    cpu_fast_tile=None,
+    # A flat CPU rate: the cache slowdown was measured on RRDBNet's wide dense-block maps; this network's are narrow.
     # About ten times faster than RRDBNet ×4 on the same two-core CPU.
     prior_seconds_per_megapixel=0.7,
 )

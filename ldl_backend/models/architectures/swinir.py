@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import torch
 
 from ldl_backend.archs.swinir import SwinIR, SwinIRConfig, Upsampler, strip_derived_buffers
-from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec
+from ldl_backend.models.architectures.spec import Architecture, ArchitectureSpec, CpuRates
 from ldl_backend.models.mismatch import DetectionMismatch
 
 _BLOCK = "layers.{i}.residual_group.blocks.{j}."
@@ -184,6 +184,8 @@ def _activation_bytes_per_pixel(config: SwinIRConfig, element_bytes: int) -> flo
 
 
 SWINIR = Architecture("SwinIR")
+# 1 + 0.05 × (4096² − 384²) / 384² at 4096²: linear in area from 384², as far as any tile or whole image goes.
+_ASSUMED_RATES = ((384, 1.0), (4096, 6.64))
 
 SWINIR_SPEC = ArchitectureSpec(
     architecture=SWINIR,
@@ -197,9 +199,9 @@ SWINIR_SPEC = ArchitectureSpec(
     channels_last=False,
     tile_context=_tile_context,
     activation_bytes_per_pixel=_activation_bytes_per_pixel,
-    # RRDBNet's measured CPU cache behaviour (see rrdbnet.py), assumed for SwinIR's wide body maps; not measured.
-    cpu_fast_tile=384,
-    cpu_slowdown=0.05,
+    # Not measured: RRDBNet's older CPU figure, assumed for SwinIR's wide body maps (full speed up to 384², then 5 %
+    # more per pixel for each further 384² of area).
+    cpu_rates=CpuRates(fp32=_ASSUMED_RATES, half=_ASSUMED_RATES),
     # The client's prior, not measured in this repository: about 2.3 times RRDBNet ×4's.
     prior_seconds_per_megapixel=15.0,
 )
