@@ -17,15 +17,10 @@ MAX_AUTO_TILE = 1024
 # engine's peak within 600 MiB of the output whatever the input size (benchmarks/engine.py: a 24 MP ×4 job with the
 # compact model peaked at output + 652 MiB with 224 MiB, whose tiles the planner fills more fully than square ones).
 CPU_TILE_BUDGET = 200 << 20
-# An image whose whole pass needs at most this share of the available RAM is not split at all: the memory is there,
-# and every split costs overlap (a 512² photo with realesrgan-x4plus: 2×1 tiles 26.6 s, whole 23.5 s). Larger images
-# are tiled within CPU_TILE_BUDGET, which keeps their overhead bounded.
+# An image whose whole pass needs at most this share of the available RAM may run whole: the memory is there, and
+# every split costs overlap (a 512² photo with realesrgan-x4plus: 2×1 tiles 26.6 s, whole 23.5 s). Larger images are
+# tiled within CPU_TILE_BUDGET, or within this share for architectures with wide CPU tiles (``cpu_wide_tiles``).
 CPU_WHOLE_IMAGE_SHARE = 0.25
-# Where CPU_TILE_BUDGET holds only tiles a few overlaps wide (RRDBNet in fp32: 279², overlap 80), the overlap costs
-# more time than the memory saves: a 2048² photo in 279² tiles computes 1.8× its area. Tiles may then be this many
-# overlaps wide, within the same share of the free RAM as a whole image (RRDBNet: 560², 0.8 GB in fp32). Light
-# models (the compact one: 364², under CPU_TILE_BUDGET) keep the fixed budget, and with it their peak memory.
-CPU_TILE_OVERLAPS = 7
 GPU_BUDGET_FRACTION = 0.6
 # The fixed cost of one tile, in pixels of work: cutting and converting it, one call into the runtime, and the
 # convolutions' borders. On a GPU a call also launches every kernel of the network once.
@@ -57,12 +52,16 @@ def tile_memory_budget(target: ComputeTarget, free_bytes: int | None = None) -> 
 
 
 def automatic_budget(
-    descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int | None = None, *, overlap: int
+    descriptor: ModelDescriptor,
+    target: ComputeTarget,
+    free_bytes: int | None = None,
+    *,
+    tile_memory: int | None = None,
 ) -> TileBudget:
-    """What the automatic tile plan must respect on ``target`` for tiles that keep ``overlap`` pixels of context,
-    and what a tile costs there."""
+    """What the automatic tile plan must respect on ``target``, and what a tile costs there (``tile_memory``: see
+    ``tile_pixels``)."""
     free = available_memory(target) if free_bytes is None else free_bytes
-    max_pixels = max(MIN_AUTO_TILE**2, tile_pixels(descriptor, target, free, overlap))
+    max_pixels = max(MIN_AUTO_TILE**2, tile_pixels(descriptor, target, free, tile_memory))
     whole_pixels = whole_image_pixels(descriptor, target, free)
     if target.device.type == "cpu":
         rates = descriptor.spec.cpu_rates.by_area(half=target.precision is not Precision.FP32)
@@ -72,14 +71,19 @@ def automatic_budget(
     return TileBudget(max_pixels=max_pixels, max_side=MAX_AUTO_TILE, cost=cost, whole_pixels=whole_pixels)
 
 
-def tile_pixels(descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int, overlap: int) -> int:
-    """The most input pixels an automatic tile may hold: ``tile_memory_budget``'s worth of activations, and on the
-    CPU at least a tile ``CPU_TILE_OVERLAPS`` overlaps wide where that fits the whole-image share of free RAM."""
+def tile_pixels(
+    descriptor: ModelDescriptor, target: ComputeTarget, free_bytes: int, tile_memory: int | None = None
+) -> int:
+    """The most input pixels an automatic tile may hold: ``tile_memory_budget``'s worth of activations, or on the
+    CPU the whole-image share of free RAM for architectures whose spec asks for wide tiles, within ``tile_memory``
+    bytes where that is given."""
     per_pixel = activation_bytes_per_pixel(descriptor, target.precision)
     budgeted = int(tile_memory_budget(target, free_bytes) / per_pixel)
-    if target.device.type != "cpu":
+    if target.device.type != "cpu" or not descriptor.spec.cpu_wide_tiles:
         return budgeted
-    wide = min((CPU_TILE_OVERLAPS * overlap) ** 2, whole_image_pixels(descriptor, target, free_bytes))
+    wide = whole_image_pixels(descriptor, target, free_bytes)
+    if tile_memory is not None:
+        wide = min(wide, int(tile_memory / per_pixel))
     return max(budgeted, wide)
 
 

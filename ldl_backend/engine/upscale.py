@@ -43,6 +43,9 @@ class EngineOptions:
     blend: int = DEFAULT_BLEND
     alpha_mode: AlphaMode = AlphaMode.RESIZE
     threads: int | None = None
+    # The most bytes automatic tiles' activations may take beyond the engine's fixed CPU budget (None: the engine's
+    # own share of free RAM): a server keeps its jobs within its job memory budget.
+    tile_memory: int | None = None
 
     def __post_init__(self) -> None:
         if self.tile is not None and self.tile < MIN_TILE:
@@ -51,6 +54,8 @@ class EngineOptions:
             raise ValueError(f"overlap must be >= 0, not {self.overlap}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
+        if self.tile_memory is not None and self.tile_memory < 1:
+            raise ValueError(f"tile_memory must be at least 1 byte, not {self.tile_memory}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def prepare_engine(
             f"use --tile {2 * overlap} or more (or --tile auto)",
         )
     # Automatic: the cheapest plan within the memory budget (tile_planner), tiles at most MAX_AUTO_TILE a side.
-    budget = None if options.tile is not None else automatic_budget(descriptor, target, overlap=overlap)
+    budget = None if options.tile is not None else automatic_budget(descriptor, target, tile_memory=options.tile_memory)
     settings = TileSettings(
         tile=options.tile if options.tile is not None else max(MAX_AUTO_TILE, smallest),
         overlap=overlap,

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ldl_backend.models.catalog import builtin_catalog
 from ldl_backend.models.store import ModelStore
+from ldl_backend.server.budget import job_tile_memory
 from ldl_backend.server.config import ServerConfig
 from ldl_backend.server.context import ServerContext
 from ldl_backend.server.discovery import discovery_path
@@ -41,7 +42,11 @@ def build_context(config: ServerConfig, models_dir: Path, version: str) -> Serve
     cache.remove_leftovers({job.id for job in jobs.all() if job.state is JobState.SUCCEEDED})
     events = JobEvents()
     supervisor = Supervisor(
-        WorkerSettings(models_dir, config.cache_dir, config.model_memory), jobs, cache, config.cache_bytes, events
+        WorkerSettings(models_dir, config.cache_dir, config.model_memory, job_tile_memory(config.max_job_memory)),
+        jobs,
+        cache,
+        config.cache_bytes,
+        events,
     )
     return ServerContext(config, version, jobs, cache, ModelStore(models_dir, builtin_catalog()), supervisor, events)
 

@@ -41,6 +41,12 @@ class Budgets:
     max_job_memory: int
 
 
+def job_tile_memory(max_job_memory: int) -> int:
+    """The bytes a job's automatic CPU tiles may take: a quarter of the job budget, so the input, the layers and the
+    weights keep the rest (the engine's own rule, a quarter of the free RAM, knows nothing of the server's budget)."""
+    return max_job_memory // 4
+
+
 def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budgets: Budgets) -> JobMemory:
     """The job's memory estimate when it fits both budgets. Raises 422 ``output_too_large`` or
     ``over_memory_budget``, each with the changes that would make it fit."""
@@ -66,12 +72,12 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
         model_scale,
         final,
         tta=options.reference.kind is ReferenceKind.TTA,
-        working=working_set(options, catalog, image.pixels),
+        working=working_set(options, catalog, image.pixels, job_tile_memory(budgets.max_job_memory)),
     )
     if estimate.total > budgets.max_job_memory:
         # Input and layers grow with the pixels, and so do the activations of an image that runs whole; the weights
         # and a tiled image's activations do not.
-        fixed = working_set(options, catalog, pixels=0)
+        fixed = working_set(options, catalog, 0, job_tile_memory(budgets.max_job_memory))
         room = max(0, budgets.max_job_memory - fixed)
         fitting = image.pixels * room / max(1, estimate.total - fixed)
         hint = _hint(options, model_scale, fitting, "raise `ldl serve --max-job-memory`")
@@ -88,10 +94,11 @@ def check_job(image: ImageShape, options: SubmitOptions, catalog: Catalog, budge
     return estimate
 
 
-def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
+def working_set(options: SubmitOptions, catalog: Catalog, pixels: int, tile_memory: int | None = None) -> int:
     """Bytes of the job's networks for an image of ``pixels``: each model's fp32 weights and one tile's activations.
     Automatic tiles are the whole image where the engine may run it whole (``whole_image_pixels``), else the largest
-    automatic CPU tile (``tile_pixels``; a GPU holds them in its own memory, so these bounds are generous there)."""
+    automatic CPU tile (``tile_pixels``, within ``tile_memory``; a GPU holds them in its own memory, so these bounds
+    are generous there)."""
     names = [options.model]
     if options.reference.kind is ReferenceKind.MODEL and options.reference.model_name is not None:
         names.append(options.reference.model_name)
@@ -107,7 +114,7 @@ def working_set(options: SubmitOptions, catalog: Catalog, pixels: int) -> int:
             # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32
             # would not); what it then takes, at the precision asked for (fp32 when unsaid: the larger).
             fits = pixels <= whole_image_pixels(descriptor, _CPU_BF16, free)
-            tile = tile_pixels(descriptor, asked, free, default_overlap(descriptor))
+            tile = tile_pixels(descriptor, asked, free, tile_memory)
             activations = int((pixels if fits else tile) * per_pixel)
         else:
             side = options.tile + 2 * default_overlap(descriptor)

@@ -67,6 +67,7 @@ class WorkerSettings:
     models_dir: Path
     cache_dir: Path
     model_memory: int = DEFAULT_MODEL_MEMORY
+    tile_memory: int | None = None  # EngineOptions.tile_memory for every job
 
 
 class UnsupportedDeviceError(LdlError):
@@ -84,9 +85,10 @@ class EngineCache:
     mode, precision, tile). ``auto`` is resolved first, so ``auto`` and the device it means share everything.
     """
 
-    def __init__(self, store: ModelStore, budget_bytes: int) -> None:
+    def __init__(self, store: ModelStore, budget_bytes: int, tile_memory: int | None = None) -> None:
         self._store = store
         self._budget = budget_bytes
+        self._tile_memory = tile_memory
         self._models: OrderedDict[tuple[str, str], tuple[LoadedModel, int]] = OrderedDict()
         self._engines: dict[tuple[str, EngineOptions], PreparedEngine] = {}
         self._descriptors: dict[str, ModelDescriptor] = {}
@@ -106,7 +108,9 @@ class EngineCache:
             target = choose_target(descriptor, options.device, options.precision)
         except LdlError as error:
             raise UnsupportedDeviceError(error.message, error.hint) from error
-        options = dataclasses.replace(options, device=str(target.device), precision=target.precision)
+        options = dataclasses.replace(
+            options, device=str(target.device), precision=target.precision, tile_memory=self._tile_memory
+        )
         key = (name, str(target.device))
         entry = self._models.pop(key, None)
         if entry is None:
@@ -222,7 +226,7 @@ def serve_jobs(settings: WorkerSettings, connection: Connection, cancel_event: E
     _lower_priority()
     _exit_with_parent()
     store = ModelStore(settings.models_dir, builtin_catalog())
-    engines = EngineCache(store, settings.model_memory)
+    engines = EngineCache(store, settings.model_memory, settings.tile_memory)
     cache = LayerCache(settings.cache_dir)
     cancel = SharedCancelToken(cancel_event)
     try:

@@ -49,24 +49,24 @@ def test_activation_bytes_per_pixel(config: ArchConfig, fp32: float, bf16: float
 
 
 @pytest.mark.parametrize(
-    ("config", "rises"),
-    [(RRDBNetConfig(num_feat=16), True), (_SMALL_SWINIR, True), (SRVGGNetCompactConfig(), False)],
+    ("config", "rises", "wide"),
+    [(RRDBNetConfig(num_feat=16), True, True), (_SMALL_SWINIR, True, False), (SRVGGNetCompactConfig(), False, False)],
 )
 @pytest.mark.parametrize("precision", [Precision.FP32, Precision.BF16])
 def test_the_cpu_tile_cost_rises_with_the_tile_for_some_architectures_only(
-    config: ArchConfig, rises: bool, precision: Precision
+    config: ArchConfig, rises: bool, wide: bool, precision: Precision
 ) -> None:
     descriptor = ModelDescriptor.from_config(config)
-    plenty, overlap = 64 << 30, default_overlap(descriptor)
-    cpu = automatic_budget(descriptor, ComputeTarget(torch.device("cpu"), precision), plenty, overlap=overlap)
-    gpu = automatic_budget(descriptor, ComputeTarget(torch.device("cuda"), precision), plenty, overlap=overlap)
+    plenty = 64 << 30
+    cpu = automatic_budget(descriptor, ComputeTarget(torch.device("cpu"), precision), plenty)
+    gpu = automatic_budget(descriptor, ComputeTarget(torch.device("cuda"), precision), plenty)
     assert (cpu.cost.rate(1024 * 1024) > cpu.cost.rate(128 * 128)) is rises
     assert gpu.cost.rate(1024 * 1024) == gpu.cost.rate(64 * 64) == 1.0
     assert cpu.max_side == gpu.max_side == 1024
-    # The CPU keeps a fixed activation budget (the output shares its memory) unless that holds only tiles narrower
-    # than 7 overlaps; a GPU takes a share of what is free.
+    # The CPU keeps a fixed activation budget (the output shares its memory) unless the architecture's tiles may
+    # take the whole-image share of free RAM; a GPU takes a share of what is free.
     per_pixel = activation_bytes_per_pixel(descriptor, precision)
-    assert cpu.max_pixels == max(int((200 << 20) / per_pixel), (7 * overlap) ** 2)
+    assert cpu.max_pixels == int(plenty * 0.25 / per_pixel if wide else (200 << 20) / per_pixel)
     assert gpu.max_pixels == int(plenty * 0.6 / per_pixel)
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ldl_backend.archs.rrdbnet import RRDBNetConfig
+from ldl_backend.archs.srvgg import SRVGGNetCompactConfig
 from ldl_backend.engine.device import ComputeTarget, Precision
 from ldl_backend.engine.memory import automatic_budget
 from ldl_backend.engine.progress import ProgressTracker
@@ -27,8 +28,8 @@ from ldl_backend.models.loading import LoadedModel
 # Full speed up to 384², then 5 % more per pixel for each further 384² of area (SwinIR's assumed curve).
 CPU_COST = TileCost(rates=((384 * 384, 1.0), (4096 * 4096, 6.64)), per_tile=2_000)
 X4PLUS = ModelDescriptor.from_config(RRDBNetConfig())
-X4PLUS_CPU_BF16 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 16 << 30, overlap=80)
-X4PLUS_CPU_FP32 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.FP32), 8 << 30, overlap=80)
+X4PLUS_CPU_BF16 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 16 << 30)
+X4PLUS_CPU_FP32 = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.FP32), 8 << 30)
 
 
 def cost_of(plan: TilePlan, cost: TileCost) -> float:
@@ -48,7 +49,7 @@ def test_a_photo_whose_whole_pass_fits_a_quarter_of_free_memory_is_not_split() -
     assert X4PLUS_CPU_BF16.whole_pixels > 1024 * 1024
     for side in (512, 1024):
         assert plan_tiles(side, side, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_BF16).plan.count == 1
-    low_memory = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 1 << 30, overlap=80)
+    low_memory = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.BF16), 1 << 30)
     assert plan_tiles(512, 512, overlap=80, blend=16, multiple=1, budget=low_memory).plan.count > 1
 
 
@@ -109,16 +110,20 @@ def test_the_default_model_in_fp32_runs_a_medium_photo_whole_and_tiles_a_large_o
     # Measured on the CPU (benchmarks/tile_cost.py): from 384² the rate barely grows, so a 768² photo computing
     # 1.22× its area in 2×2 tiles would cost more than its whole pass.
     assert plan_tiles(768, 768, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_FP32).plan.count == 1
-    # Beyond the whole-image share of 8 GiB free (about 894²), tiles at least 7 overlaps wide (560²), not the 279²
-    # of the fixed activation budget, which would compute 1.8× a 2048² image.
-    assert X4PLUS_CPU_FP32.whole_pixels < 2048 * 2048 and X4PLUS_CPU_FP32.max_pixels == 560 * 560
+    # Beyond the whole-image share of 8 GiB free (about 894²), tiles as large as that share holds, not the 279² of
+    # the fixed activation budget, which would compute 1.8× a 2048² image.
+    assert X4PLUS_CPU_FP32.whole_pixels < 2048 * 2048 and X4PLUS_CPU_FP32.max_pixels == X4PLUS_CPU_FP32.whole_pixels
     planned = plan_tiles(2048, 2048, overlap=80, blend=16, multiple=1, budget=X4PLUS_CPU_FP32)
-    assert planned.area_factor < 1.3  # 3×5 tiles of 736×408
+    assert planned.describe() == "3×3 tiles of 736×736 px, computing 1.16× the image"
     fixed_budget = replace(X4PLUS_CPU_FP32, max_pixels=279 * 279)
     assert plan_tiles(2048, 2048, overlap=80, blend=16, multiple=1, budget=fixed_budget).area_factor > 1.8
-    tight = automatic_budget(X4PLUS, ComputeTarget(torch.device("cpu"), Precision.FP32), 1 << 30, overlap=80)
-    # With 1 GiB free the wide tiles stop at the whole-image share (a quarter of it), above the fixed 200 MiB.
-    assert tight.max_pixels == tight.whole_pixels == int((1 << 30) * 0.25 / 2688) > (200 << 20) // 2688
+    # The compact model keeps the fixed budget: its 24 MP jobs peak near the output's size.
+    compact = automatic_budget(
+        ModelDescriptor.from_config(SRVGGNetCompactConfig()),
+        ComputeTarget(torch.device("cpu"), Precision.FP32),
+        8 << 30,
+    )
+    assert compact.max_pixels == (200 << 20) // (3 * 64 * 4 + 3 * 3 * 16 * 4)
 
 
 @given(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ldl_backend.engine.device import Precision, choose_target
+from ldl_backend.engine.memory import activation_bytes_per_pixel
 from ldl_backend.engine.pipeline import AlphaMode
 from ldl_backend.engine.upscale import EngineOptions
 from ldl_backend.models.catalog import builtin_catalog
@@ -76,3 +77,15 @@ def test_job_options_become_engine_options() -> None:
         device="cuda:1", precision=Precision.BF16, tile=96, alpha_mode=AlphaMode.MODEL
     )
     assert engine_options(SubmitOptions(COMPACT, reference=lanczos)) == RESIZE
+
+
+def test_the_servers_tile_memory_bounds_wide_cpu_tiles(tmp_path: Path) -> None:
+    # RRDBNet's automatic CPU tiles may take a quarter of the free RAM; a server keeps them within its own share.
+    store = ModelStore(tmp_path / "models", builtin_catalog())
+    cpu_fp32 = EngineOptions(device="cpu", precision=Precision.FP32)
+    own_rule = EngineCache(store, budget_bytes=1 << 30).get(ANIME, cpu_fp32)
+    bounded = EngineCache(store, budget_bytes=1 << 30, tile_memory=300 << 20).get(ANIME, cpu_fp32)
+    per_pixel = activation_bytes_per_pixel(store.load(ANIME).descriptor, Precision.FP32)
+    assert bounded.settings.budget is not None and own_rule.settings.budget is not None
+    assert int((200 << 20) / per_pixel) < bounded.settings.budget.max_pixels <= int((300 << 20) / per_pixel)
+    assert own_rule.settings.budget.max_pixels > bounded.settings.budget.max_pixels

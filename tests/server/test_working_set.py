@@ -27,11 +27,17 @@ def test_whole_images_grow_with_their_pixels_and_larger_ones_take_the_tile_budge
     weights = working_set(options, catalog, pixels=0)
     small, double = (working_set(options, catalog, pixels) - weights for pixels in (500_000, 1_000_000))
     assert small > CPU_TILE_BUDGET and double == pytest.approx(2 * small, rel=1e-6)
-    # 2 GiB (a quarter of 8) holds about 1.7 M pixels of bf16 activations: 4 M pixels are tiled, in fp32 (unsaid)
-    # tiles 7 overlaps wide since the fixed budget holds only 279² of them.
-    assert working_set(options, catalog, 4_000_000) - weights == 560 * 560 * 2688
-    bf16 = replace(options, precision=Precision.BF16)
-    assert working_set(bf16, catalog, 4_000_000) - weights == 560 * 560 * 1280
+    # 2 GiB (a quarter of 8) holds about 1.7 M pixels of bf16 activations: 4 M pixels are tiled, and RRDBNet's CPU
+    # tiles may take that quarter (the compact model's, the fixed budget).
+    for precision in (None, Precision.BF16):
+        tiled = working_set(replace(options, precision=precision), catalog, 4_000_000) - weights
+        assert tiled == pytest.approx(2 * GIB, rel=1e-5)
+    # A server's job budget bounds them (``job_tile_memory``), never below the fixed budget.
+    assert working_set(options, catalog, 4_000_000, 1 * GIB) - weights == pytest.approx(GIB, rel=1e-5)
+    assert working_set(options, catalog, 4_000_000, 1) - weights == pytest.approx(CPU_TILE_BUDGET, rel=1e-5)
+    compact = SubmitOptions(model="realesr-animevideov3")
+    compact_weights = working_set(compact, catalog, pixels=0)
+    assert working_set(compact, catalog, 40_000_000) - compact_weights == pytest.approx(CPU_TILE_BUDGET, rel=1e-5)
 
 
 def test_a_fixed_tile_is_estimated_by_its_size_whatever_the_image() -> None:

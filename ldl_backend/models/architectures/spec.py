@@ -82,6 +82,9 @@ class ArchitectureSpec(Generic[ConfigT]):
     one element in the working precision (4 for fp32, 2 for fp16/bf16).
     ``cpu_rates``: how the time per pixel of one pass on the CPU grows with the tile (its maps fall out of the
     caches), per precision. The automatic tile plan weighs this against the overlap that smaller tiles add.
+    ``cpu_wide_tiles``: automatic CPU tiles may take the whole-image share of the free RAM, not just the engine's
+    fixed activation budget. Worth it where the network's work per pixel is large against its activation bytes, so
+    the overlap of small tiles costs more time than the memory is worth.
     ``prior_seconds_per_megapixel``: seconds per output megapixel per model pass on a two-core laptop CPU, the
     time estimate before any job has been measured.
     """
@@ -96,6 +99,7 @@ class ArchitectureSpec(Generic[ConfigT]):
     activation_bytes_per_pixel: Callable[[ConfigT, int], float]
     prior_seconds_per_megapixel: float
     cpu_rates: CpuRates = CpuRates()
+    cpu_wide_tiles: bool = False
     supports_bf16: bool = True
     supports_tiling: bool = True
     normalize: Callable[[Mapping[str, torch.Tensor]], StateDict] = field(default=unchanged)
