@@ -17,7 +17,7 @@ from ldl_backend.artifacts.job_memory import ImageShape, JobMemory, estimate_job
 from ldl_backend.engine.device import ComputeTarget
 from ldl_backend.engine.device import Precision as EnginePrecision
 from ldl_backend.engine.files import largest_output
-from ldl_backend.engine.memory import tile_pixels, whole_image_pixels
+from ldl_backend.engine.memory import activation_bytes_per_pixel, tile_pixels, whole_image_pixels
 from ldl_backend.engine.pipeline import OutputSize
 from ldl_backend.engine.upscale import default_overlap
 from ldl_backend.models.architectures.registry import architecture_spec
@@ -103,23 +103,22 @@ def working_set(options: SubmitOptions, catalog: Catalog, pixels: int, tile_memo
     if options.reference.kind is ReferenceKind.MODEL and options.reference.model_name is not None:
         names.append(options.reference.model_name)
     free = system_memory.available_memory()
+    # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32 would not);
+    # what it then takes, at the precision asked for (fp32 when unsaid: the larger).
+    asked = _CPU_FP32 if options.precision in (None, Precision.FP32) else _CPU_BF16
     total = 0
     for name in names:
         entry = catalog.get(name)
         descriptor = _standard_descriptor(str(entry.architecture), entry.scale)
         total += _weight_bytes(str(entry.architecture), entry.scale)
-        asked = _CPU_FP32 if options.precision in (None, Precision.FP32) else _CPU_BF16
-        per_pixel = descriptor.activation_bytes_per_pixel(4 if asked is _CPU_FP32 else 2)
-        if options.tile is None:
-            # Whether the worker runs it whole is judged at its leanest precision (bf16 may run whole where fp32
-            # would not); what it then takes, at the precision asked for (fp32 when unsaid: the larger).
-            fits = pixels <= whole_image_pixels(descriptor, _CPU_BF16, free)
-            tile = tile_pixels(descriptor, asked, free, tile_memory)
-            activations = int((pixels if fits else tile) * per_pixel)
-        else:
+        if options.tile is not None:
             side = options.tile + 2 * default_overlap(descriptor)
-            activations = int(side * side * per_pixel)
-        total += activations
+            held = side * side
+        elif pixels <= whole_image_pixels(descriptor, _CPU_BF16, free):
+            held = pixels
+        else:
+            held = tile_pixels(descriptor, asked, free, tile_memory)
+        total += int(held * activation_bytes_per_pixel(descriptor, asked.precision))
     return total
 
 
